@@ -1,0 +1,67 @@
+import { parseArgs } from "node:util";
+import type { Config } from "../lib/config/env";
+import { ensureTokenKey } from "../lib/auth/token-crypto";
+import { openDatabase } from "../lib/db/connect";
+import { migrate } from "../lib/db/migrations";
+import { redactUrl } from "../lib/db/pool";
+import { startWorker, type RunningWorker } from "../lib/jobs/worker";
+import { createLog } from "../lib/util/log";
+import { projectRoot } from "../lib/util/paths";
+import { ensureWebBuild } from "../lib/web/build";
+import { startWebServer, type WebServer } from "../lib/web/server";
+import { onShutdownSignal } from "./lifecycle";
+
+/** `liner serve` (`npm start`): the whole install in one process tree. */
+export async function serve(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { "no-worker": { type: "boolean", default: false } } });
+  const log = createLog("serve", config.LOG_LEVEL);
+  const root = projectRoot();
+  // Before anything starts: without a key no token can be stored or read.
+  await ensureTokenKey(config);
+
+  const database = await openDatabase(config, { embedded: "start", log: (l) => log.info(l) });
+  let worker: RunningWorker | undefined;
+  let web: WebServer | undefined;
+  const force = async () => {
+    await database.embedded?.stop();
+  };
+  onShutdownSignal({
+    log,
+    force,
+    shutdown: async () => {
+      await web?.close();
+      await worker?.stop();
+      await database.close();
+    },
+  });
+
+  try {
+    log.info(
+      database.embedded
+        ? `Embedded PostgreSQL on 127.0.0.1:${database.embedded.port} (data in ${database.embedded.dataDir})`
+        : `Using DATABASE_URL ${redactUrl(database.url)}`,
+    );
+    const { applied } = await migrate(database.pool);
+    log.info(applied.length ? `Applied migrations: ${applied.join(", ")}` : "Database schema is up to date.");
+    if (!values["no-worker"]) {
+      worker = await startWorker({
+        pool: database.pool,
+        concurrency: config.WORKER_CONCURRENCY,
+        heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
+        log: createLog("worker", config.LOG_LEVEL),
+      });
+    }
+    await ensureWebBuild(root, (l) => log.info(l));
+    // Route handlers read the database from the environment, embedded or not.
+    process.env.DATABASE_URL = database.url;
+    web = await startWebServer({ root, host: config.HOST, port: config.PORT });
+    log.info(`Liner is up: ${config.appUrl} (health: ${config.appUrl}/api/health)`);
+  } catch (err) {
+    await web?.close().catch(() => undefined);
+    await worker?.stop().catch(() => undefined);
+    await database.close();
+    throw err;
+  }
+  // Runs until a signal; onShutdownSignal exits the process.
+  return new Promise<number>(() => undefined);
+}

@@ -1,0 +1,42 @@
+import { parseArgs } from "node:util";
+import type { Config } from "../lib/config/env";
+import { ensureTokenKey } from "../lib/auth/token-crypto";
+import { openDatabase } from "../lib/db/connect";
+import { migrationStatus } from "../lib/db/migrations";
+import { startWorker } from "../lib/jobs/worker";
+import { createLog } from "../lib/util/log";
+import { onShutdownSignal } from "./lifecycle";
+
+/** `liner worker`: one more worker on the shared queue, on this machine or any other. */
+export async function worker(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { concurrency: { type: "string" } } });
+  const concurrency = values.concurrency === undefined ? config.WORKER_CONCURRENCY : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    console.error(`--concurrency: expected a whole number from 1 to 32 (got "${values.concurrency}")`);
+    return 2;
+  }
+  const log = createLog("worker", config.LOG_LEVEL);
+  await ensureTokenKey(config);
+  const database = await openDatabase(config, { embedded: "attach", poolSize: concurrency + 2 });
+  const status = await migrationStatus(database.pool);
+  if (status.pending.length > 0) {
+    await database.close();
+    console.error(`The database has pending migrations (${status.pending.join(", ")}): run \`liner migrate\` first.`);
+    return 1;
+  }
+  const running = await startWorker({
+    pool: database.pool,
+    concurrency,
+    heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
+    log,
+  });
+  onShutdownSignal({
+    log,
+    force: async () => undefined,
+    shutdown: async () => {
+      await running.stop();
+      await database.close();
+    },
+  });
+  return new Promise<number>(() => undefined);
+}

@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable Liner reads, in one schema. `.env.example` documents the same list;
+ * a test keeps the two in step.
+ */
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"], {
+    message: "expected true or false",
+  })
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const port = z.coerce
+  .number({ message: "expected a port number" })
+  .int("expected a whole number")
+  .min(1, "expected a port from 1 to 65535")
+  .max(65535, "expected a port from 1 to 65535");
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ message: "expected a whole number" })
+    .int("expected a whole number")
+    .min(1, `expected a whole number from 1 to ${max}`)
+    .max(max, `expected a whole number from 1 to ${max}`);
+
+const httpUrl = z
+  .string()
+  .url("expected an http(s) URL")
+  .refine((v) => /^https?:\/\//.test(v), "expected an http(s) URL")
+  .transform((v) => v.replace(/\/+$/, ""));
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), "expected a postgres:// or postgresql:// URL");
+
+export const envSchema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  LINER_DATA_DIR: z.string().min(1).default(".liner"),
+  EMBEDDED_PG_PORT: port.optional(),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(3000),
+  APP_URL: httpUrl.optional(),
+  WORKER_CONCURRENCY: positiveInt(32).default(2),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  SPOTIFY_CLIENT_ID: z.string().min(1).optional(),
+  SPOTIFY_CLIENT_SECRET: z.string().min(1).optional(),
+  SPOTIFY_ACCOUNTS_BASE_URL: httpUrl.default("https://accounts.spotify.com"),
+  SPOTIFY_API_BASE_URL: httpUrl.default("https://api.spotify.com/v1"),
+  TOKEN_ENCRYPTION_KEY: z
+    .string()
+    .refine(
+      (v) => decodeKey(v) !== null,
+      "expected 32 random bytes as base64 or hex (make one with: openssl rand -base64 32)",
+    )
+    .optional(),
+  SESSION_SECURE_COOKIE: z.enum(["auto", "true", "false"]).default("auto"),
+  WORKER_HEARTBEAT_SECONDS: positiveInt(3600).default(15),
+  WORKER_ALIVE_WITHIN_SECONDS: positiveInt(86400).default(60),
+  NEXT_TELEMETRY_DISABLED: bool.default(true),
+});
+
+/** A 32-byte key from base64 (44 chars) or hex (64 chars); null when it is anything else. */
+export function decodeKey(value: string): Buffer | null {
+  const v = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(v)
+    ? Buffer.from(v, "hex")
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(v)
+      ? Buffer.from(v.replace(/-/g, "+").replace(/_/g, "/"), "base64")
+      : null;
+  return bytes && bytes.length === 32 ? bytes : null;
+}
+
+type Env = z.infer<typeof envSchema>;
+
+export type Config = Env & {
+  /** Where people reach the app; defaults to http://HOST:PORT. */
+  appUrl: string;
+  /** True when Liner starts its own PostgreSQL because DATABASE_URL is unset. */
+  embeddedDatabase: boolean;
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+  ) {
+    super(`Invalid configuration: ${variable} — ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment. Empty strings count as unset, as they do in most .env tooling. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== "") raw[key] = value.trim();
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "environment");
+    const got = raw[variable];
+    const shown = got === undefined || isSecret(variable) ? "" : ` (got "${got}")`;
+    throw new ConfigError(variable, `${issue.message}${shown}`);
+  }
+  const cfg = parsed.data;
+  return {
+    ...cfg,
+    appUrl: cfg.APP_URL ?? `http://${cfg.HOST === "0.0.0.0" ? "127.0.0.1" : cfg.HOST}:${cfg.PORT}`,
+    embeddedDatabase: cfg.DATABASE_URL === undefined,
+  };
+}
+
+export function isSecret(variable: string): boolean {
+  return /SECRET|KEY|TOKEN|PASSWORD|DATABASE_URL/.test(variable);
+}
+
+export const configVariables = Object.keys(envSchema.shape);

@@ -1,0 +1,12 @@
+import type { TaskList } from "graphile-worker";
+import { ping } from "./tasks/ping";
+
+/**
+ * Every task a Liner worker runs, by name. Later work (imports, enrichment, the schedule) plugs in
+ * here; a job's payload is validated by its own task.
+ */
+export const taskList: TaskList = {
+  ping,
+};
+
+export type TaskName = keyof typeof taskList;

@@ -1,0 +1,74 @@
+import os from "node:os";
+import { randomBytes } from "node:crypto";
+import type pg from "pg";
+import { Logger, run, type Runner } from "graphile-worker";
+import { createLog, type Log } from "../util/log";
+import { taskList } from "./task-list";
+
+export interface WorkerOptions {
+  pool: pg.Pool;
+  concurrency: number;
+  heartbeatSeconds: number;
+  log?: Log;
+}
+
+export interface RunningWorker {
+  workerId: string;
+  runner: Runner;
+  stop(): Promise<void>;
+}
+
+function bridgeLogger(log: Log): Logger {
+  return new Logger(() => (level, message) => {
+    if (level === "error") log.error(message);
+    else if (level === "warning") log.warn(message);
+    else if (level === "info") log.info(message);
+    else log.debug(message);
+  });
+}
+
+async function beat(pool: pg.Pool, workerId: string, concurrency: number): Promise<void> {
+  await pool.query(
+    `insert into worker_heartbeats (worker_id, hostname, pid, concurrency)
+     values ($1, $2, $3, $4)
+     on conflict (worker_id) do update set last_seen_at = now()`,
+    [workerId, os.hostname(), process.pid, concurrency],
+  );
+}
+
+/**
+ * Starts a graphile-worker runner on the shared queue, and a heartbeat so that health checks and
+ * `liner doctor` can tell whether any worker is alive.
+ */
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const log = opts.log ?? createLog("worker");
+  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  await beat(opts.pool, workerId, opts.concurrency);
+  const runner = await run({
+    pgPool: opts.pool,
+    taskList,
+    concurrency: opts.concurrency,
+    // Liner's own process decides when to stop, so shutdown happens in order.
+    noHandleSignals: true,
+    pollInterval: 2000,
+    crontab: "",
+    logger: bridgeLogger(log),
+  });
+  const timer = setInterval(() => {
+    beat(opts.pool, workerId, opts.concurrency).catch((err: Error) => log.warn(`heartbeat failed: ${err.message}`));
+  }, opts.heartbeatSeconds * 1000);
+  timer.unref();
+  log.info(`worker ${workerId} started (concurrency ${opts.concurrency})`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(timer);
+      await runner.stop();
+      await opts.pool
+        .query("delete from worker_heartbeats where worker_id = $1", [workerId])
+        .catch(() => undefined);
+      log.info(`worker ${workerId} stopped`);
+    })());
+  return { workerId, runner, stop };
+}
