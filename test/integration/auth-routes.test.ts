@@ -1,0 +1,127 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
+import { closeAppDb } from "../../src/lib/db/app-db";
+import { saveAuthorization } from "../../src/lib/spotify/connection";
+import { APP_URL, call, loadApiRoutes, type RouteModule } from "../support/routes";
+import { createTestDatabase, type TestDatabase } from "../support/test-database";
+
+// Routes that are public by design; every other route must refuse a request without a session.
+const PUBLIC = new Set(["/api/health", "/api/auth/login", "/api/auth/callback", "/api/auth/logout", "/api/cron/enrich", "/api/metrics"]);
+
+describe("API routes: sessions, isolation, cross-site refusal", () => {
+  let t: TestDatabase;
+  let routes: RouteModule[];
+  const key = randomBytes(32);
+  const people: Record<"ann" | "bob", { id: string; cookie: string }> = {} as never;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    Object.assign(process.env, { DATABASE_URL: t.url, APP_URL, TOKEN_ENCRYPTION_KEY: key.toString("base64") });
+    for (const name of ["ann", "bob"] as const) {
+      const u = await t.db.insertInto("users").values({ spotify_id: name, display_name: name.toUpperCase() }).returning("id").executeTakeFirstOrThrow();
+      const s = await createSession(t.db, u.id);
+      await saveAuthorization(t.db, key, u.id, { accessToken: `at-${name}`, refreshToken: `rt-${name}`, expiresAt: new Date(Date.now() + 3600_000), scope: "" });
+      people[name] = { id: u.id, cookie: `${SESSION_COOKIE}=${s.token}` };
+    }
+    routes = await loadApiRoutes();
+  });
+  afterAll(async () => {
+    await closeAppDb();
+    await t.drop();
+  });
+
+  const fill = (r: RouteModule) => Object.fromEntries(r.params.map((p) => [p, randomUUID()]));
+  const url = (r: RouteModule, params: Record<string, string>) => r.pattern.replace(/\[(\w+)\]/g, (_, p: string) => params[p]!);
+
+  it("finds the routes it guards", () => {
+    expect(routes.map((r) => r.pattern)).toEqual(expect.arrayContaining(["/api/me", "/api/spotify/connection", "/api/account"]));
+  });
+
+  it("every private route answers 401 without a session, and 401 for a forged one", async () => {
+    const checked: string[] = [];
+    for (const r of routes.filter((x) => !PUBLIC.has(x.pattern))) {
+      for (const [method, handler] of Object.entries(r.handlers)) {
+        const params = fill(r);
+        for (const cookie of [undefined, `${SESSION_COOKIE}=${randomBytes(32).toString("base64url")}`]) {
+          const res = await call(handler, method, url(r, params), { cookie, params, origin: APP_URL });
+          expect(res.status, `${method} ${r.pattern}`).toBe(401);
+          expect(await res.json()).toMatchObject({ error: "unauthenticated" });
+        }
+        checked.push(`${method} ${r.pattern}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("every private state-changing route refuses another site's Origin with 403", async () => {
+    for (const r of routes.filter((x) => !PUBLIC.has(x.pattern) || x.pattern === "/api/auth/logout")) {
+      for (const [method, handler] of Object.entries(r.handlers)) {
+        if (method === "GET") continue;
+        const params = fill(r);
+        const res = await call(handler, method, url(r, params), { cookie: people.ann.cookie, params, origin: "https://evil.example" });
+        expect(res.status, `${method} ${r.pattern}`).toBe(403);
+      }
+    }
+  });
+
+  it("every route with an id answers 404 for another person's id", async () => {
+    const withIds = routes.filter((r) => r.params.length > 0 && !PUBLIC.has(r.pattern));
+    for (const r of withIds) {
+      for (const [method, handler] of Object.entries(r.handlers)) {
+        const params = fill(r);
+        const res = await call(handler, method, url(r, params), { cookie: people.bob.cookie, params, origin: APP_URL });
+        expect(res.status, `${method} ${r.pattern}`).toBe(404);
+      }
+    }
+  });
+
+  it("GET /api/me shows only the caller", async () => {
+    const me = routes.find((r) => r.pattern === "/api/me")!.handlers.GET!;
+    const res = await call(me, "GET", "/api/me", { cookie: people.ann.cookie });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.user).toMatchObject({ spotifyId: "ann", displayName: "ANN" });
+    expect(body.connection).toMatchObject({ connected: true, state: "valid", needsReconnect: false });
+    expect(JSON.stringify(body)).not.toMatch(/at-ann|rt-ann/);
+  });
+
+  it("DELETE /api/spotify/connection deletes the caller's tokens only", async () => {
+    const route = routes.find((r) => r.pattern === "/api/spotify/connection")!;
+    const res = await call(route.handlers.DELETE!, "DELETE", route.pattern, { cookie: people.ann.cookie, origin: APP_URL });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ connected: false, state: "none", needsReconnect: true });
+    const left = await t.db.selectFrom("spotify_tokens").select("user_id").execute();
+    expect(left.map((r) => r.user_id)).toEqual([people.bob.id]);
+  });
+
+  it("POST /api/auth/logout ends the session", async () => {
+    const logout = routes.find((r) => r.pattern === "/api/auth/logout")!.handlers.POST!;
+    const me = routes.find((r) => r.pattern === "/api/me")!.handlers.GET!;
+    const s = await createSession(t.db, people.bob.id);
+    const cookie = `${SESSION_COOKIE}=${s.token}`;
+    expect((await call(me, "GET", "/api/me", { cookie })).status).toBe(200);
+    const res = await call(logout, "POST", "/api/auth/logout", { cookie, origin: APP_URL });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toMatch(/liner_session=;.*Max-Age=0/);
+    expect((await call(me, "GET", "/api/me", { cookie })).status).toBe(401);
+  });
+
+  it("DELETE /api/account deletes the caller and all their data, nobody else's", async () => {
+    await t.db.insertInto("upload_jobs").values({ user_id: people.ann.id }).execute();
+    await t.db.insertInto("upload_jobs").values({ user_id: people.bob.id }).execute();
+    await t.db.insertInto("enrichment_runs").values({ user_id: people.ann.id, trigger: "manual" }).execute();
+    await t.db.insertInto("listens").values({ user_id: people.ann.id, played_at: new Date(), ms_played: 1, kind: "track", dedupe_key: Buffer.from("a") }).execute();
+    const account = routes.find((r) => r.pattern === "/api/account")!.handlers.DELETE!;
+    const res = await call(account, "DELETE", "/api/account", { cookie: people.ann.cookie, origin: APP_URL });
+    expect(res.status).toBe(200);
+    const count = async (table: "users" | "upload_jobs" | "enrichment_runs" | "listens" | "sessions") =>
+      Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    expect(await count("users")).toBe(1);
+    expect(await count("upload_jobs")).toBe(1);
+    expect(await count("enrichment_runs")).toBe(0);
+    expect(await count("listens")).toBe(0);
+    const sessions = await t.db.selectFrom("sessions").select("user_id").execute();
+    expect(new Set(sessions.map((s) => s.user_id))).toEqual(new Set([people.bob.id]));
+  });
+});
