@@ -29,6 +29,18 @@ const httpUrl = z
   .refine((v) => /^https?:\/\//.test(v), "expected an http(s) URL")
   .transform((v) => v.replace(/\/+$/, ""));
 
+const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+
+/** A size in bytes, written plainly (1073741824) or with a binary unit (1GB, 512MB, 64K). */
+const byteSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|k|kb|m|mb|g|gb)?$/i, "expected a size in bytes, e.g. 1073741824 or 1GB")
+  .transform((v) => {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v)!;
+    return Math.floor(Number(m[1]) * BYTE_UNITS[m[2]!.toLowerCase()]!);
+  })
+  .refine((n) => n >= 1, "expected a size of at least 1 byte");
+
 const postgresUrl = z
   .string()
   .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), "expected a postgres:// or postgresql:// URL");
@@ -57,6 +69,11 @@ export const envSchema = z.object({
   WORKER_HEARTBEAT_SECONDS: positiveInt(3600).default(15),
   WORKER_ALIVE_WITHIN_SECONDS: positiveInt(86400).default(60),
   NEXT_TELEMETRY_DISABLED: bool.default(true),
+  // Imports: what one upload may be, and what a zip may unpack to (zip-bomb guards).
+  UPLOAD_MAX_BYTES: byteSize.default(1024 ** 3),
+  IMPORT_MAX_ZIP_ENTRIES: positiveInt(1_000_000).default(10_000),
+  IMPORT_MAX_ENTRY_BYTES: byteSize.default(1024 ** 3),
+  IMPORT_MAX_TOTAL_BYTES: byteSize.default(4 * 1024 ** 3),
 });
 
 /** A 32-byte key from base64 (44 chars) or hex (64 chars); null when it is anything else. */

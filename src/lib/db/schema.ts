@@ -60,6 +60,9 @@ export interface UploadJobsTable {
   created_at: DefaultTimestamp;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  bytes_total: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  bytes_processed: ColumnType<string, number | string | undefined, number | string>;
+  upgraded: Generated<number>;
 }
 
 export interface SpotifyImage {

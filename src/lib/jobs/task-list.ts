@@ -1,4 +1,5 @@
 import type { TaskList } from "graphile-worker";
+import { importUpload } from "./tasks/import-upload";
 import { ping } from "./tasks/ping";
 
 /**
@@ -7,6 +8,7 @@ import { ping } from "./tasks/ping";
  */
 export const taskList: TaskList = {
   ping,
+  import_upload: importUpload,
 };
 
 export type TaskName = keyof typeof taskList;

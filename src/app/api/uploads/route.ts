@@ -1,0 +1,56 @@
+import { rm } from "node:fs/promises";
+import { jsonError, userRoute } from "@/lib/auth/guard";
+import { appDb } from "@/lib/db/app-db";
+import { createUpload, saveUploadBody, UploadTooLargeError, uploadsDir } from "@/lib/imports/uploads";
+
+/** The name the person's file had, for messages only: ?name= or an X-File-Name header. */
+function originalName(request: Request): string | null {
+  const raw = new URL(request.url).searchParams.get("name") ?? request.headers.get("x-file-name");
+  if (!raw) return null;
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    // Not percent-encoded: use it as it came.
+  }
+  const base = name.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
+  return base || null;
+}
+
+/**
+ * PUT /api/uploads — the raw body is the Spotify export (the zip, or one JSON file). It is streamed
+ * to disk, then an upload and its import job are created together: 202 { uploadId }.
+ */
+export const PUT = userRoute(async (request, user) => {
+  const { db, config } = appDb();
+  const limit = config.UPLOAD_MAX_BYTES;
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  const tooLarge = () =>
+    jsonError(413, "too_large", `The upload is larger than the ${Math.round(limit / 1024 / 1024)} MB limit (UPLOAD_MAX_BYTES).`);
+  if (Number.isFinite(declared) && declared > limit) return tooLarge();
+  if (!request.body) return jsonError(400, "empty", "Send the export as the request body.");
+
+  let saved: { path: string; bytes: number };
+  try {
+    saved = await saveUploadBody(request.body, uploadsDir(config), limit);
+  } catch (err) {
+    if (err instanceof UploadTooLargeError) return tooLarge();
+    throw err;
+  }
+  if (saved.bytes === 0) {
+    await rm(saved.path, { force: true });
+    return jsonError(400, "empty", "The upload is empty: send the export as the request body.");
+  }
+  try {
+    const uploadId = await createUpload(db, {
+      userId: user.id,
+      filePath: saved.path,
+      originalName: originalName(request),
+      byteSize: saved.bytes,
+    });
+    return Response.json({ uploadId }, { status: 202, headers: { location: `/api/uploads/${uploadId}/status` } });
+  } catch (err) {
+    await rm(saved.path, { force: true });
+    throw err;
+  }
+});

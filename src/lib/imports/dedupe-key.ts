@@ -1,0 +1,58 @@
+import { createHash } from "node:crypto";
+import { KEY_SEPARATOR, normaliseName } from "./normalise";
+
+/**
+ * A listen's identity across uploads: what was played (item), the minute it ended, the ms played,
+ * and its occurrence among identical (item, minute, ms) entries of the same upload.
+ *
+ * - Names rather than URIs identify the item, because account-data exports have no URIs: that is
+ *   what lets a basic export overlapping an extended one add nothing.
+ * - The minute rather than the second, because account-data exports give only the minute.
+ * - The occurrence index keeps two truly distinct plays that look alike (same song, same minute,
+ *   same ms) as two listens. It is counted over the whole upload, sorted by full timestamp, so an
+ *   export split across files numbers them the same way whatever the file order, and the same
+ *   listens in a later upload get the same keys.
+ */
+
+const S = KEY_SEPARATOR;
+
+type ItemKind = "track" | "episode" | "audiobook" | "unknown";
+
+const PREFIX: Record<ItemKind, string> = { track: "t", episode: "e", audiobook: "a", unknown: "x" };
+
+/**
+ * The item of a listen from its names (preferred) or its URI; null when nothing identifies it.
+ * `first`/`second` are artist/track, show/episode, or book/chapter.
+ */
+export function itemKey(kind: ItemKind, first: string | null, second: string | null, uri: string | null): string | null {
+  const a = normaliseName(first);
+  const b = normaliseName(second);
+  if (b !== null) return `${PREFIX[kind]}${S}${a ?? ""}${S}${b}`;
+  if (uri !== null) return `u${S}${uri}`;
+  if (a !== null) return `${PREFIX[kind]}${S}${a}${S}`;
+  return null;
+}
+
+export const minuteOf = (playedAtMs: number): number => Math.floor(playedAtMs / 60_000);
+
+/** The key material before hashing; the SQL below builds the very same string. */
+function material(item: string, minute: number, msPlayed: number, occurrence: number): string {
+  return [item, String(minute), String(msPlayed), String(occurrence)].join(S);
+}
+
+/** The dedupe key in JavaScript — the reference the SQL is tested against. */
+export function dedupeKey(item: string, playedAtMs: number, msPlayed: number, occurrence: number): Buffer {
+  return createHash("sha256").update(material(item, minuteOf(playedAtMs), msPlayed, occurrence), "utf8").digest();
+}
+
+/**
+ * The same key in SQL over the staging table (columns item_key, minute, ms_played); `occurrence`
+ * is the SQL expression numbering identical entries from 0.
+ */
+export function dedupeKeySql(occurrence: string): string {
+  return `sha256(convert_to(concat_ws(E'\\x1f', item_key, minute::text, ms_played::text, (${occurrence})::text), 'UTF8'))`;
+}
+
+/** How identical entries are put in order before numbering: full time first, then everything else. */
+export const OCCURRENCE_ORDER =
+  "played_at, source_uri, platform, conn_country, reason_start, reason_end, shuffle, skipped, offline, offline_at, incognito, album_name, seq";

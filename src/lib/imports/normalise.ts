@@ -1,0 +1,101 @@
+/**
+ * Text and value clean-up shared by every export format. The same function feeds dedupe keys and
+ * lookup keys, so a basic and an extended export of one listen agree on what it was.
+ */
+
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
+
+/** A stored text value: trimmed, NUL-free (PostgreSQL text cannot hold it), empty → null. */
+export function text(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const v = value.includes("\u0000") ? value.replace(/\u0000/g, "") : value;
+  const t = v.trim();
+  return t === "" ? null : t;
+}
+
+/**
+ * Names compared for identity: Unicode-normalised, case-folded, whitespace and control characters
+ * collapsed. Deliberately mild (accents and punctuation kept) so that two different songs do not
+ * collapse into one; only the differences exports really show (case, spacing) are ignored.
+ */
+export function normaliseName(name: string | null): string | null {
+  if (name === null) return null;
+  const n = name.normalize("NFKC").replace(CONTROL, " ").toLowerCase().replace(/\s+/g, " ").trim();
+  return n === "" ? null : n;
+}
+
+/** Separates the parts of a key; normaliseName removes it from names, so keys cannot collide. */
+export const KEY_SEPARATOR = "\u001f";
+
+/** The normalised "artist + track" that groups listens into items and keys the lookup cache. */
+export function lookupKey(artist: string | null, track: string | null): string | null {
+  const a = normaliseName(artist);
+  const t = normaliseName(track);
+  return a !== null && t !== null ? `${a}${KEY_SEPARATOR}${t}` : null;
+}
+
+const TRACK_URI = /^spotify:track:([0-9A-Za-z]{22})$/;
+
+/** The 22-character id of a `spotify:track:` URI; null for local files and anything else. */
+export function trackIdFromUri(uri: string | null): string | null {
+  if (uri === null) return null;
+  const m = TRACK_URI.exec(uri);
+  return m ? m[1]! : null;
+}
+
+export function bool(value: unknown): boolean | null {
+  return typeof value === "boolean" ? value : null;
+}
+
+const MAX_INT4 = 2_147_483_647;
+
+/** ms played as a whole number ≥ 0, or null when the value cannot be one. */
+export function msPlayed(value: unknown): number | null {
+  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0) return null;
+  const r = Math.round(n);
+  return r <= MAX_INT4 ? r : null;
+}
+
+const MIN_TIME = Date.UTC(2000, 0, 1);
+const MAX_TIME = Date.UTC(2100, 0, 1);
+
+const plausible = (ms: number) => ms >= MIN_TIME && ms < MAX_TIME;
+
+const ISO_SECOND = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+
+/** Extended exports' `ts` (ISO 8601, UTC). Null when missing, unparseable or implausible. */
+export function parseTs(value: unknown): number | null {
+  if (typeof value !== "string") return null;
+  const m = ISO_SECOND.exec(value);
+  const ms = m
+    ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)
+    : /\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(value)
+      ? Date.parse(value)
+      : NaN;
+  return Number.isFinite(ms) && plausible(ms) ? ms : null;
+}
+
+const END_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/** Account-data exports' `endTime` ("2023-07-22 00:03", UTC): the minute, or null. */
+export function parseEndTime(value: unknown): { ms: number; precision: "minute" | "second" } | null {
+  if (typeof value !== "string") return null;
+  const m = END_TIME.exec(value.trim());
+  if (!m) return null;
+  const [mo, d, h, mi, s] = [+m[2]!, +m[3]!, +m[4]!, +m[5]!, m[6] === undefined ? 0 : +m[6]];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const ms = Date.UTC(+m[1]!, mo - 1, d, h, mi, s);
+  return plausible(ms) ? { ms, precision: m[6] === undefined ? "minute" : "second" } : null;
+}
+
+/**
+ * `offline_timestamp` comes in seconds in some exports and milliseconds in others (microseconds
+ * have been seen too); 0 means "not offline". Read by magnitude, kept only when plausible.
+ */
+export function parseOfflineTimestamp(value: unknown): number | null {
+  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return null;
+  const ms = n < 1e11 ? n * 1000 : n < 1e14 ? n : n / 1000;
+  return plausible(ms) ? Math.round(ms) : null;
+}

@@ -1,0 +1,92 @@
+import type { Readable } from "node:stream";
+import yauzl from "yauzl";
+import { ImportInputError } from "./errors";
+
+export interface ZipLimits {
+  maxEntries: number;
+  maxEntryBytes: number;
+  maxTotalBytes: number;
+}
+
+export interface ZipMember {
+  name: string;
+  /** Uncompressed size as the zip declares it; yauzl refuses to inflate past it. */
+  size: number;
+  /** Encrypted members cannot be read; they are listed as ignored. */
+  encrypted: boolean;
+  open(): Promise<Readable>;
+}
+
+export interface OpenZip {
+  members: ZipMember[];
+  close(): void;
+}
+
+const mib = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+
+/**
+ * Opens a zip and lists its files after checking them against the limits, before anything is
+ * inflated: a zip bomb is refused from its central directory alone. Sizes the directory declares
+ * are then enforced while reading (validateEntrySizes), so a zip that lies about them fails too.
+ */
+export async function openZip(path: string, displayName: string, limits: ZipLimits): Promise<OpenZip> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, z) =>
+      err ? reject(err) : resolve(z),
+    ),
+  ).catch((err: Error) => {
+    throw new ImportInputError(`${displayName} is not a complete zip file (${err.message}); it may be truncated or damaged — download it again.`);
+  });
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw new ImportInputError(
+        `${displayName} holds ${zip.entryCount} files, more than the ${limits.maxEntries} an export can have; it was not imported.`,
+      );
+    }
+    const members: ZipMember[] = [];
+    let total = 0;
+    await new Promise<void>((resolve, reject) => {
+      zip.on("error", (err: Error) =>
+        reject(new ImportInputError(`${displayName} is damaged (${err.message}); download it again.`)),
+      );
+      zip.on("end", () => resolve());
+      zip.on("entry", (entry: yauzl.Entry) => {
+        const name = entry.fileName;
+        if (!name.endsWith("/")) {
+          if (entry.uncompressedSize > limits.maxEntryBytes) {
+            return reject(
+              new ImportInputError(
+                `${name} in ${displayName} unpacks to ${mib(entry.uncompressedSize)}, more than the ${mib(limits.maxEntryBytes)} allowed for one file.`,
+              ),
+            );
+          }
+          total += entry.uncompressedSize;
+          if (total > limits.maxTotalBytes) {
+            return reject(
+              new ImportInputError(`${displayName} unpacks to more than the ${mib(limits.maxTotalBytes)} allowed for one upload.`),
+            );
+          }
+          members.push({
+              name,
+              size: entry.uncompressedSize,
+              encrypted: entry.isEncrypted(),
+              open: () =>
+                new Promise<Readable>((res, rej) =>
+                  zip.openReadStream(entry, (err, stream) =>
+                    err
+                      ? rej(new ImportInputError(`${name} in ${displayName} cannot be read (${err.message}).`))
+                      : res(stream),
+                  ),
+                ),
+          });
+        }
+        zip.readEntry();
+      });
+      zip.readEntry();
+    });
+    return { members, close: () => zip.close() };
+  } catch (err) {
+    zip.close();
+    throw err;
+  }
+}
