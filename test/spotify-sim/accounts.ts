@@ -27,6 +27,8 @@ export interface AccountsOptions {
   refreshTokenSeconds: number;
   /** Refresh without PKCE: the share of answers that carry no new refresh token. */
   omitRefreshTokenRate: number;
+  /** PKCE refresh tokens rotate (Spotify's behaviour); off, PKCE grants refresh like the others. */
+  rotatePkce: boolean;
   seed: string;
 }
 
@@ -34,6 +36,7 @@ export const defaultAccounts: AccountsOptions = {
   accessTokenSeconds: 3600,
   refreshTokenSeconds: 183 * 86_400,
   omitRefreshTokenRate: 0.5,
+  rotatePkce: true,
   seed: "accounts",
 };
 
@@ -188,7 +191,7 @@ export class AccountsState {
         scope: grant.scope,
         expires_in: this.options.accessTokenSeconds,
       };
-      if (grant.pkce) {
+      if (grant.pkce && this.options.rotatePkce) {
         this.grantsByRefresh.delete(grant.refreshToken);
         this.usedRefresh.add(grant.refreshToken);
         grant.refreshToken = randomToken();

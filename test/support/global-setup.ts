@@ -6,6 +6,8 @@ import type { TestProject } from "vitest/node";
 import { openEmbeddedPostgres, type EmbeddedPostgres } from "../../src/lib/db/embedded";
 import { migrate } from "../../src/lib/db/migrations";
 import { createPool } from "../../src/lib/db/pool";
+import { ensureWebBuild } from "../../src/lib/web/build";
+import { repoRoot } from "./liner-process";
 import { databaseUrl } from "./database-url";
 
 /**
@@ -13,6 +15,8 @@ import { databaseUrl } from "./database-url";
  * in a temporary folder. A template database is migrated once; each test file clones it.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Built once here: test files that start `liner serve` side by side must not build it at once.
+  await ensureWebBuild(repoRoot, (line) => console.log(line));
   let embedded: EmbeddedPostgres | undefined;
   let dir: string | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL;
