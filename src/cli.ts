@@ -9,6 +9,8 @@ Commands:
              --no-worker   web only (run workers apart with \`liner worker\`)
   worker     run a worker on the shared queue   --concurrency N
   migrate    apply pending database migrations
+  import     import a Spotify export (zip or JSON) for a user, with a progress bar
+             FILE --user <spotify id> [--create-user]
   status     health of the install (database, migrations, workers)   --json
   doctor     check everything and say what to fix   --no-ping to skip the queue round trip
 
@@ -20,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve")).serve,
   worker: async () => (await import("./commands/worker")).worker,
   migrate: async () => (await import("./commands/migrate")).migrate,
+  import: async () => (await import("./commands/import")).importCommand,
   status: async () => (await import("./commands/status")).status,
   doctor: async () => (await import("./commands/doctor")).doctor,
 };
