@@ -7,7 +7,7 @@ import type { SpotifyAlbum, SpotifyArtist, SpotifyTrack } from "../spotify/schem
  * whatever the batch size. A track brings its album and (simplified) artists with it; full album
  * and artist objects fill in what a track does not carry.
  */
-export async function upsertTracks(db: Kysely<Database>, tracks: SpotifyTrack[]): Promise<void> {
+export async function upsertTracks(db: Kysely<Database>, tracks: SpotifyTrack[], opts: { fromAlbum?: boolean } = {}): Promise<void> {
   if (tracks.length === 0) return;
   const albums = new Map(tracks.map((t) => [t.album.id, t.album]));
   const artists = new Map<string, string>();
@@ -38,15 +38,18 @@ export async function upsertTracks(db: Kysely<Database>, tracks: SpotifyTrack[])
       explicit: t.explicit ?? null,
       track_number: t.track_number ?? null,
       disc_number: t.disc_number ?? null,
+      // An album's track list has no ISRC: such a track is fetched on its own later.
+      needs_detail: opts.fromAlbum === true,
     }));
     await sql`
-      insert into tracks (id, name, album_id, duration_ms, isrc, explicit, track_number, disc_number)
+      insert into tracks (id, name, album_id, duration_ms, isrc, explicit, track_number, disc_number, needs_detail)
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as t(id text, name text, album_id text, duration_ms int, isrc text, explicit boolean, track_number int, disc_number int)
+        as t(id text, name text, album_id text, duration_ms int, isrc text, explicit boolean, track_number int, disc_number int, needs_detail boolean)
       on conflict (id) do update set
         name = excluded.name, album_id = excluded.album_id, duration_ms = excluded.duration_ms,
-        isrc = coalesce(excluded.isrc, tracks.isrc), explicit = excluded.explicit,
-        track_number = excluded.track_number, disc_number = excluded.disc_number, fetched_at = now()`.execute(tx);
+        isrc = coalesce(excluded.isrc, tracks.isrc), explicit = coalesce(excluded.explicit, tracks.explicit),
+        track_number = excluded.track_number, disc_number = excluded.disc_number, fetched_at = now(),
+        needs_detail = tracks.needs_detail and excluded.needs_detail`.execute(tx);
     const links = tracks.flatMap((t) => t.artists.map((a, position) => ({ track_id: t.id, position, artist_id: a.id })));
     await sql`delete from track_artists where track_id = any(${tracks.map((t) => t.id)}::text[])`.execute(tx);
     await sql`

@@ -74,6 +74,13 @@ export const envSchema = z.object({
   IMPORT_MAX_ZIP_ENTRIES: positiveInt(1_000_000).default(10_000),
   IMPORT_MAX_ENTRY_BYTES: byteSize.default(1024 ** 3),
   IMPORT_MAX_TOTAL_BYTES: byteSize.default(4 * 1024 ** 3),
+  // Enrichment: how much one run takes on, and the app's share of Spotify's limits.
+  ENRICH_BATCH_SIZE: positiveInt(1000).default(50),
+  ENRICH_RECHECK_DAYS: positiveInt(3650).default(30),
+  ENRICH_ALBUM_FETCH: bool.default(true),
+  SPOTIFY_CALLS_PER_MINUTE: positiveInt(10_000).default(180),
+  SPOTIFY_CALL_BURST: positiveInt(1000).default(10),
+  SPOTIFY_DAILY_BUDGET: positiveInt(1_000_000).default(1000),
 });
 
 /** A 32-byte key from base64 (44 chars) or hex (64 chars); null when it is anything else. */

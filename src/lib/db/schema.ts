@@ -102,6 +102,7 @@ export interface TracksTable {
   track_number: number | null;
   disc_number: number | null;
   fetched_at: DefaultTimestamp;
+  needs_detail: Generated<boolean>;
 }
 
 export interface TrackArtistsTable {
@@ -187,6 +188,15 @@ export interface EnrichmentRunsTable {
   rate_limited: Json<Record<string, number>>;
   wait_ms: ColumnType<string, number | string | undefined, number | string>;
   error: string | null;
+  listens_from_catalogue: Generated<number>;
+  artists_fetched: Generated<number>;
+  resume_at: Timestamp | null;
+}
+
+export interface EnrichmentClaimsTable {
+  item: string;
+  owner: string;
+  claimed_at: DefaultTimestamp;
 }
 
 export interface WorkerHeartbeatsTable {
@@ -236,6 +246,7 @@ export interface Database {
   app_state: AppStateTable;
   spotify_rate_state: SpotifyRateStateTable;
   spotify_call_counts: SpotifyCallCountsTable;
+  enrichment_claims: EnrichmentClaimsTable;
 }
 
 export type User = Selectable<UsersTable>;
