@@ -63,6 +63,8 @@ export interface SpotifySimulator {
   stats(): SimulatorStats;
   requestLog(): LoggedRequest[];
   resetStats(): void;
+  /** Forgets the calls both limits count (a fresh window and day). */
+  resetLimits(): void;
   setDefaultUser(id: string): void;
   setProfile(profile: Profile, clientId?: string): void;
   setUser(user: SimUser): void;
@@ -358,6 +360,7 @@ export async function startSpotifySimulator(opts: SimulatorOptions = {}): Promis
       log = [];
       limits.maxInWindow.clear();
     },
+    resetLimits: () => limits.reset(),
     setDefaultUser: (id) => {
       accounts.defaultUser = id;
     },

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from "node:crypto";
 import type { SpotifySimulator } from "../spotify-sim";
 import { SESSION_COOKIE } from "../../src/lib/auth/sessions";
 import { OAUTH_COOKIE } from "../../src/lib/auth/sign-in";
@@ -38,4 +39,21 @@ export async function signInThroughRoutes(routes: RouteModule[], sim: SpotifySim
     location: callback.headers.get("location"),
     cookie: session ? `${SESSION_COOKIE}=${session}` : undefined,
   };
+}
+
+/** A real token pair for `spotifyUser` from the simulator, by the PKCE flow Liner itself uses. */
+export async function simulatorTokens(sim: SpotifySimulator, spotifyUser: string) {
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const redirect = "http://127.0.0.1:3000/api/auth/callback";
+  const u = new URL(`${sim.accountsBaseUrl}/authorize`);
+  for (const [k, v] of Object.entries({ client_id: sim.clientId, response_type: "code", redirect_uri: redirect, code_challenge_method: "S256", code_challenge: challenge, sim_user: spotifyUser })) u.searchParams.set(k, v);
+  const res = await fetch(u, { redirect: "manual" });
+  const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
+  const t = await fetch(`${sim.accountsBaseUrl}/api/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirect, client_id: sim.clientId, code_verifier: verifier }),
+  });
+  const body = (await t.json()) as { access_token: string; refresh_token: string; expires_in: number; scope: string };
+  return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresAt: new Date(Date.now() + body.expires_in * 1000), scope: body.scope };
 }

@@ -1,4 +1,5 @@
 import type { TaskList } from "graphile-worker";
+import { enrich } from "./tasks/enrich";
 import { importUpload } from "./tasks/import-upload";
 import { ping } from "./tasks/ping";
 
@@ -9,6 +10,7 @@ import { ping } from "./tasks/ping";
 export const taskList: TaskList = {
   ping,
   import_upload: importUpload,
+  enrich,
 };
 
 export type TaskName = keyof typeof taskList;

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { Logger, run, type Runner } from "graphile-worker";
 import { createLog, type Log } from "../util/log";
+import { setTaskContext } from "./context";
 import { taskList } from "./task-list";
 
 export interface WorkerOptions {
@@ -44,6 +45,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const log = opts.log ?? createLog("worker");
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   await beat(opts.pool, workerId, opts.concurrency);
+  setTaskContext(opts.pool, workerId);
   const runner = await run({
     pgPool: opts.pool,
     taskList,

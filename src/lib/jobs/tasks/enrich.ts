@@ -1,0 +1,42 @@
+import type { Task } from "graphile-worker";
+import { z } from "zod";
+import { tokenKey } from "../../auth/token-crypto";
+import { loadConfig } from "../../config/env";
+import { enrichListens } from "../../spotify/enrichment";
+import { taskContext } from "../context";
+import { enqueue } from "../enqueue";
+
+const payloadSchema = z.object({
+  userId: z.string().regex(/^\d+$/, "expected a user id"),
+  trigger: z.enum(["schedule", "upload", "manual", "cron-endpoint", "cli", "resume"]).default("schedule"),
+  batchSize: z.number().int().min(1).max(1000).optional(),
+});
+
+/** One job per person at a time in the queue: triggers coalesce into it. */
+export const enrichJobKey = (userId: string) => `enrich:user:${userId}`;
+
+/** When every item of a batch was being fetched by other runs, look again shortly, not at once. */
+const BUSY_RETRY_MS = 5_000;
+
+/**
+ * One batch of a person's enrichment (the work is enrichListens). When work is left it enqueues
+ * the next batch behind everyone else's (fair across people); when Spotify's limit or quota stopped
+ * it, the next batch is scheduled for the time it lifts — it resumes by itself.
+ */
+export const enrich: Task = async (payload, helpers) => {
+  const { userId, trigger, batchSize } = payloadSchema.parse(payload);
+  const config = loadConfig();
+  const { db, workerId } = taskContext();
+  const [stats] = await enrichListens({ db, config, tokenKey: tokenKey(config), workerId }, { userId, trigger, batchSize, jobId: helpers.job.id });
+  if (!stats) return;
+  helpers.logger.info(
+    `enrich user ${userId}: ${stats.status}, ${stats.enriched}/${stats.processed} items, ${stats.listensUpdated + stats.listensFromCatalogue} listens, ${stats.apiCalls} calls, ${stats.remaining} left`,
+  );
+  const next = (runAt: Date, nextTrigger: string) =>
+    enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
+  if ((stats.status === "rate_limited" || stats.status === "quota_paused") && stats.resumeAt) {
+    await next(stats.resumeAt, "resume");
+  } else if ((stats.status === "succeeded" || stats.status === "partial") && stats.remaining > 0) {
+    await next(new Date(Date.now() + (stats.processed === 0 ? BUSY_RETRY_MS : 0)), trigger);
+  }
+};
