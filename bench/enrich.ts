@@ -22,7 +22,6 @@ import type { Database } from "../src/lib/db/schema";
 import { lookupKey } from "../src/lib/imports/normalise";
 import { saveAuthorization } from "../src/lib/spotify/connection";
 import { enrichListens, type EnrichContext } from "../src/lib/spotify/enrichment";
-import { bestMatch } from "../src/lib/spotify/match";
 import { catalogueFromExtendedHistory, generateCatalogue, startSpotifySimulator, type Catalogue, type SimTrack, type SpotifySimulator } from "../test/spotify-sim";
 import { Rng } from "../test/spotify-sim/random";
 import { openBenchServer, printTable } from "./support/database";
@@ -96,7 +95,7 @@ async function drain(ctx: EnrichContext, userId: string): Promise<{ runs: number
       continue;
     }
     if (s.status === "failed") throw new Error(`enrichment failed: ${s.error}`);
-    if (s.remaining === 0 && s.processed === 0 && s.artistsFetched === 0) break;
+    if (s.remaining === 0 && s.processed === 0 && s.artistsFetched === 0 && s.tracksDetailed === 0) break;
   }
   return { runs };
 }

@@ -68,6 +68,8 @@ export interface EnrichStats {
   listensUpdated: number;
   listensFromCatalogue: number;
   artistsFetched: number;
+  /** Album-fetched tracks whose full object (ISRC) was fetched, at the lowest priority. */
+  tracksDetailed: number;
   apiCalls: number;
   callsByEndpoint: Record<string, number>;
   rateLimited: Record<string, number>;
@@ -80,6 +82,8 @@ export interface EnrichStats {
 
 /** An album's worth of listened ids is fetched as the album (2 calls) from this many up. */
 const ALBUM_GROUP_MIN = 3;
+/** Results are written every this many items, not only at the end of a batch. */
+const SAVE_EVERY = 20;
 
 export function budgetOptions(config: Config): RateBudgetOptions {
   return {
@@ -146,6 +150,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     resumeAt: null,
     error: null,
   };
+  let tracksDetailed = 0;
   const finish = async (): Promise<EnrichStats> => {
     outcome.apiCalls = callStats.calls;
     outcome.rateLimited = callStats.rateLimited;
@@ -163,6 +168,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       listensUpdated: outcome.listensUpdated,
       listensFromCatalogue: outcome.listensFromCatalogue,
       artistsFetched: outcome.artistsFetched,
+      tracksDetailed,
       apiCalls: total(callStats.calls),
       callsByEndpoint: callStats.calls,
       rateLimited: callStats.rateLimited,
@@ -206,7 +212,10 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     const items = candidates.filter((c) => mine.has(c.item));
     const work = new BatchWork();
     try {
-      await resolveItems(ctx, api, items, work, mayCall, opts, (done) => opts.onProgress?.({ userId, done, total: items.length }));
+      await resolveItems(ctx, api, items, work, mayCall, opts, async (done) => {
+        opts.onProgress?.({ userId, done, total: items.length });
+        if (work.results.length >= SAVE_EVERY) await work.save(db, userId, outcome);
+      });
     } finally {
       // Whatever was fetched is kept, even when a limit stopped the batch half-way.
       await work.save(db, userId, outcome);
@@ -217,7 +226,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     if (items.length < batchSize && candidates.length === items.length && mayCall()) {
       outcome.artistsFetched = await fetchArtists(ctx, api, userId, owner, batchSize, mayCall);
       // ISRCs of album-fetched tracks only when nobody's tracks are waiting any more.
-      if (mayCall() && !(await anyPendingTrackWork(db))) await fetchTrackDetails(db, api, userId, owner, batchSize - outcome.artistsFetched, mayCall);
+      if (mayCall() && !(await anyPendingTrackWork(db))) tracksDetailed = await fetchTrackDetails(db, api, userId, owner, batchSize - outcome.artistsFetched, mayCall);
     }
     if (outcome.itemsFailed > 0) outcome.status = "partial";
   } catch (err) {
@@ -259,13 +268,19 @@ class BatchWork {
     this.results.push({ item: item.item, status: "failed", trackId: null, reason });
   }
 
+  /** Writes what was found so far and starts over: a killed worker loses at most one slice of calls. */
   async save(db: Kysely<Database>, userId: string, outcome: RunOutcome) {
-    await upsertTracks(db, dedupe(this.tracks));
-    await upsertTracks(db, dedupe(this.albumTracks), { fromAlbum: true });
-    await saveLookups(db, [...new Map(this.lookups.map((l) => [l.lookupKey, l])).values()]);
-    outcome.listensUpdated += await applyResults(db, userId, this.results);
-    outcome.itemsAttempted += this.results.length;
-    for (const r of this.results) {
+    const { tracks, albumTracks, lookups, results } = this;
+    this.tracks = [];
+    this.albumTracks = [];
+    this.lookups = [];
+    this.results = [];
+    await upsertTracks(db, dedupe(tracks));
+    await upsertTracks(db, dedupe(albumTracks), { fromAlbum: true });
+    await saveLookups(db, [...new Map(lookups.map((l) => [l.lookupKey, l])).values()]);
+    outcome.listensUpdated += await applyResults(db, userId, results);
+    outcome.itemsAttempted += results.length;
+    for (const r of results) {
       if (r.status === "enriched") outcome.itemsMatched++;
       else if (r.status === "not_found") outcome.itemsNotFound++;
       else outcome.itemsFailed++;
@@ -293,7 +308,7 @@ async function resolveItems(
   work: BatchWork,
   mayCall: () => boolean,
   opts: EnrichOptions,
-  progress: (done: number) => void,
+  progress: (done: number) => Promise<void>,
 ) {
   const { db, config } = ctx;
   const byId = items.filter((i) => i.trackId !== null);
@@ -336,7 +351,7 @@ async function resolveItems(
         }
       }
       done += chunk.length;
-      progress(done);
+      await progress(done);
     }
   }
 
@@ -374,7 +389,7 @@ async function resolveItems(
           if (!(err instanceof CallFailed || err instanceof NotFound || err instanceof Forbidden)) throw err;
         }
       }
-      progress(done);
+      await progress(done);
     }
     for (const item of left) {
       stop();
@@ -383,7 +398,7 @@ async function resolveItems(
         work.tracks.push(t);
         work.matched(item, t.id);
       });
-      progress(++done);
+      await progress(++done);
     }
   }
 
@@ -414,7 +429,7 @@ async function resolveItems(
       work.matched(item, track.id, `matched by name (${Math.round(match.confidence * 100)}%)`);
       work.lookups.push({ lookupKey: item.lookupKey!, artistName: artist, trackName: title, status: "matched", trackId: track.id, confidence: match.confidence, reason: "search" });
     });
-    progress(++done);
+    await progress(++done);
   }
 }
 
@@ -447,8 +462,8 @@ async function fetchArtists(ctx: EnrichContext, api: WebApi, userId: string, own
   return got.length;
 }
 
-async function fetchTrackDetails(db: Kysely<Database>, api: WebApi, userId: string, owner: string, limit: number, mayCall: () => boolean): Promise<void> {
-  if (limit <= 0) return;
+async function fetchTrackDetails(db: Kysely<Database>, api: WebApi, userId: string, owner: string, limit: number, mayCall: () => boolean): Promise<number> {
+  if (limit <= 0) return 0;
   const ids = await tracksNeedingDetail(db, userId, limit);
   const mine = await claimItems(db, owner, ids.map((id) => `d:${id}`));
   const got: SpotifyTrack[] = [];
@@ -464,4 +479,5 @@ async function fetchTrackDetails(db: Kysely<Database>, api: WebApi, userId: stri
   } finally {
     await upsertTracks(db, got);
   }
+  return got.length;
 }

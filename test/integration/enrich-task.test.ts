@@ -1,0 +1,145 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Config } from "../../src/lib/config/env";
+import { enqueue } from "../../src/lib/jobs/enqueue";
+import { enrichJobKey } from "../../src/lib/jobs/tasks/enrich";
+import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
+import { createLog } from "../../src/lib/util/log";
+import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
+import { addListens, connectedUser, enrichConfig, statusCounts } from "../support/enrichment";
+import { startLiner, type LinerProcess } from "../support/liner-process";
+import { simulatorEnv } from "../support/spotify";
+import { createTestDatabase, type TestDatabase } from "../support/test-database";
+
+const catalogue = generateCatalogue({ seed: "task", artists: 30 });
+const originals = [...catalogue.tracks.values()].filter((t) => t.variant === "original");
+const artistOf = (t: SimTrack) => catalogue.artists.get(t.artistIds[0]!)!.name;
+const asListen = (t: SimTrack) => ({ trackId: t.id, artist: artistOf(t), track: t.name });
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function useEnv(config: Config, t: TestDatabase, sim: SpotifySimulator, extra: Record<string, string> = {}) {
+  const env = {
+    DATABASE_URL: t.url,
+    TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY!,
+    SPOTIFY_CALLS_PER_MINUTE: "10000",
+    SPOTIFY_CALL_BURST: "1000",
+    SPOTIFY_DAILY_BUDGET: "1000000",
+    ENRICH_ALBUM_FETCH: "false",
+    LOG_LEVEL: "warn",
+    ...simulatorEnv(sim),
+    ...extra,
+  };
+  Object.assign(process.env, env);
+  return env;
+}
+
+describe("the enrich task on a worker", () => {
+  let t: TestDatabase;
+  let sim: SpotifySimulator;
+  let worker: RunningWorker | undefined;
+  beforeAll(async () => {
+    sim = await startSpotifySimulator({ catalogue, limits: { windowCalls: 10_000 } });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await sim.close();
+  });
+
+  it("works through a backlog batch by batch, each batch a run, then stops", async () => {
+    t = await createTestDatabase();
+    const config = enrichConfig(sim);
+    useEnv(config, t, sim, { ENRICH_BATCH_SIZE: "25" });
+    const ann = await connectedUser(t, sim, config, "ann");
+    await addListens(t, ann, originals.slice(0, 70).map(asListen));
+    worker = await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: createLog("test", "error") });
+    await enqueue(t.db, "enrich", { userId: ann, trigger: "manual" }, { jobKey: enrichJobKey(ann) });
+    await until(async () => (await statusCounts(t, ann)).enriched === 70, 30_000, "70 listens enriched");
+    await until(async () => Number((await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(t.db)).rows[0]!.n) === 0, 10_000, "the queue to empty");
+    const runs = await t.db.selectFrom("enrichment_runs").select(["trigger", "status", "items_attempted"]).orderBy("id").execute();
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.every((r) => r.trigger === "manual" && r.status === "succeeded")).toBe(true);
+    expect(runs.slice(0, 2).map((r) => r.items_attempted)).toEqual([25, 25]);
+    await worker.stop();
+    worker = undefined;
+    await t.drop();
+  });
+
+  it("after QUOTA_EXCEEDED, schedules itself for when the quota lifts and resumes by itself", async () => {
+    const fast = await startSpotifySimulator({ catalogue, limits: { windowCalls: 10_000, dailyCalls: 6 }, timeScale: 28_800, accounts: { accessTokenSeconds: 10 * 365 * 86_400 } });
+    t = await createTestDatabase();
+    try {
+      const config = enrichConfig(fast);
+      useEnv(config, t, fast);
+      const ann = await connectedUser(t, fast, config, "ann");
+      await addListens(t, ann, originals.slice(0, 9).map(asListen));
+      worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
+      await enqueue(t.db, "enrich", { userId: ann, trigger: "schedule" }, { jobKey: enrichJobKey(ann) });
+      await until(async () => (await statusCounts(t, ann)).enriched === 9, 30_000, "all 9 enriched after the pause");
+      await until(async () => (await t.db.selectFrom("enrichment_runs").select("id").where("status", "=", "running").execute()).length === 0, 10_000, "the last run to finish");
+      const runs = await t.db.selectFrom("enrichment_runs").select(["trigger", "status", "resume_at", "error", "items_matched"]).orderBy("id").execute();
+      expect(runs[0]).toMatchObject({ trigger: "schedule", status: "quota_paused" });
+      expect(runs[0]!.resume_at).not.toBeNull();
+      expect(runs[0]!.error).toMatch(/quota/);
+      // The rest came from runs the pause scheduled, not from a new trigger.
+      expect(runs.filter((r) => r.trigger === "resume").reduce((n, r) => n + r.items_matched, 0)).toBe(9 - runs[0]!.items_matched);
+      expect(fast.stats().rateLimited.quota).toBeGreaterThanOrEqual(1);
+    } finally {
+      await worker?.stop();
+      worker = undefined;
+      await fast.close();
+      await t.drop();
+    }
+  });
+
+  it("a worker killed mid-batch leaves nothing inconsistent, and another finishes the work", { timeout: 120_000 }, async () => {
+    t = await createTestDatabase();
+    const config = enrichConfig(sim);
+    const env = useEnv(config, t, sim, { ENRICH_BATCH_SIZE: "200", WORKER_HEARTBEAT_SECONDS: "1" });
+    const ann = await connectedUser(t, sim, config, "ann");
+    const tracks = originals.slice(0, 150);
+    await addListens(t, ann, tracks.map(asListen));
+    sim.resetStats();
+    sim.setFaults({ latencyMs: 40 });
+    let proc: LinerProcess | undefined;
+    try {
+      proc = startLiner(["worker", "--concurrency", "1"], env);
+      await enqueue(t.db, "enrich", { userId: ann, trigger: "upload" }, { jobKey: enrichJobKey(ann) });
+      await until(async () => (sim.stats().byEndpoint["tracks/{id}"]?.[200] ?? 0) >= 45, 60_000, "the worker to be mid-batch");
+      proc.child.kill("SIGKILL");
+      await proc.exited;
+    } finally {
+      sim.setFaults({ latencyMs: 0 });
+    }
+    // Consistent: every listen is enriched with a catalogued track, or still pending. Nothing failed.
+    const states = await statusCounts(t, ann);
+    expect(Object.keys(states).sort()).toEqual(["enriched", "pending"]);
+    // Results are written every 20 items, so a kill mid-batch keeps what was fetched before.
+    expect(states.enriched).toBeGreaterThanOrEqual(20);
+    const orphans = await sql<{ n: number }>`select count(*)::int as n from listens l where l.enrichment_status = 'enriched' and not exists (select 1 from tracks t where t.id = l.spotify_track_id)`.execute(t.db);
+    expect(orphans.rows[0]!.n).toBe(0);
+    const fetchedBeforeKill = sim.stats().byEndpoint["tracks/{id}"]?.[200] ?? 0;
+
+    // The dead worker's job stays locked (graphile-worker frees it after hours) and its claims fresh:
+    // a new trigger still gets a job of its own, and a new worker finishes the work once the claims
+    // go stale (made stale here at once).
+    await t.db.updateTable("enrichment_claims").set({ claimed_at: new Date(Date.now() - 11 * 60_000) }).execute();
+    await enqueue(t.db, "enrich", { userId: ann, trigger: "schedule" }, { jobKey: enrichJobKey(ann) });
+    worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
+    await until(async () => (await statusCounts(t, ann)).enriched === 150, 60_000, "the rest enriched by another worker");
+    const fetched = sim.stats().byEndpoint["tracks/{id}"]?.[200] ?? 0;
+    // Nothing doubled beyond the one unsaved slice (results are written every 20 items).
+    expect(fetched).toBeLessThanOrEqual(150 + 20);
+    expect(fetched).toBeGreaterThan(fetchedBeforeKill);
+    await worker.stop();
+    worker = undefined;
+    await t.drop();
+  });
+});
