@@ -51,6 +51,8 @@ export function fold(s: string): string {
     .replace(/\p{M}+/gu, "")
     .toLowerCase()
     .replace(/&/g, " and ")
+    // "T.N.T." is "TNT", "Don't" is "Dont": these marks join letters rather than part words.
+    .replace(/[.'’`]/g, "")
     .replace(/[^\p{L}\p{N}]+/gu, " ")
     .trim();
 }
