@@ -35,24 +35,26 @@ export function itemKey(kind: ItemKind, first: string | null, second: string | n
 
 export const minuteOf = (playedAtMs: number): number => Math.floor(playedAtMs / 60_000);
 
-/** The key material before hashing; the SQL below builds the very same string. */
-function material(item: string, minute: number, msPlayed: number, occurrence: number): string {
-  return [item, String(minute), String(msPlayed), String(occurrence)].join(S);
+/** The hash of (item, minute, ms played): what identical entries share. Computed once per entry. */
+export function groupKey(item: string, playedAtMs: number, msPlayed: number): Buffer {
+  return createHash("sha256").update(`${item}${S}${minuteOf(playedAtMs)}${S}${msPlayed}`, "utf8").digest();
 }
 
 /** The dedupe key in JavaScript — the reference the SQL is tested against. */
 export function dedupeKey(item: string, playedAtMs: number, msPlayed: number, occurrence: number): Buffer {
-  return createHash("sha256").update(material(item, minuteOf(playedAtMs), msPlayed, occurrence), "utf8").digest();
+  const n = Buffer.alloc(4);
+  n.writeInt32BE(occurrence);
+  return createHash("sha256").update(Buffer.concat([groupKey(item, playedAtMs, msPlayed), n])).digest();
 }
 
 /**
- * The same key in SQL over the staging table (columns item_key, minute, ms_played); `occurrence`
- * is the SQL expression numbering identical entries from 0.
+ * The same key in SQL over the staged rows (column group_key); `occurrence` is the SQL expression
+ * numbering identical entries from 0. int4send gives the same four big-endian bytes as above.
  */
 export function dedupeKeySql(occurrence: string): string {
-  return `sha256(convert_to(concat_ws(E'\\x1f', item_key, minute::text, ms_played::text, (${occurrence})::text), 'UTF8'))`;
+  return `sha256(group_key || int4send((${occurrence})::int))`;
 }
 
 /** How identical entries are put in order before numbering: full time first, then everything else. */
 export const OCCURRENCE_ORDER =
-  "played_at, source_uri, platform, conn_country, reason_start, reason_end, shuffle, skipped, offline, offline_at, incognito, album_name, seq";
+  "played_at_ms, source_uri, platform, conn_country, reason_start, reason_end, shuffle, skipped, offline, offline_at_ms, incognito, album_name, seq";

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { loadConfig } from "../config/env";
+import { enqueueEnrichInTransaction } from "../enrichment/triggers";
 
 export interface ImportCompleted {
   userId: string;
@@ -9,8 +11,10 @@ export interface ImportCompleted {
 
 /**
  * Runs inside the transaction that marks an upload completed, so whatever it enqueues commits
- * with the listens or not at all. This is the one place the enrichment trigger belongs (the
- * automation work): enqueue `enrich` with job key `enrich:user:<id>` when `inserted + upgraded > 0`.
- * Until then it does nothing.
+ * with the listens or not at all: enrichment for that person starts within seconds of the import
+ * (ENRICH_ON_UPLOAD, on by default), when the upload brought anything new.
  */
-export async function onImportCompleted(_tx: pg.ClientBase, _event: ImportCompleted): Promise<void> {}
+export async function onImportCompleted(tx: pg.ClientBase, event: ImportCompleted): Promise<void> {
+  if (event.inserted + event.upgraded === 0 || !loadConfig().ENRICH_ON_UPLOAD) return;
+  await enqueueEnrichInTransaction(tx, event.userId, "upload");
+}

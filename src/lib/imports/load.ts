@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { dedupeKeySql, minuteOf, OCCURRENCE_ORDER } from "./dedupe-key";
+import { dedupeKeySql, groupKey, OCCURRENCE_ORDER } from "./dedupe-key";
 import type { ListenRow } from "./listen";
 
 /**
@@ -14,9 +14,9 @@ import type { ListenRow } from "./listen";
 const STAGE_COLUMNS = [
   "seq integer not null",
   "kind text not null",
-  "played_at timestamptz not null",
+  // Epoch milliseconds: cheaper to write and to parse than timestamps, converted once on insert.
+  "played_at_ms bigint not null",
   "played_at_precision text not null",
-  "minute bigint not null",
   "ms_played integer not null",
   "track_name text",
   "artist_name text",
@@ -28,7 +28,8 @@ const STAGE_COLUMNS = [
   "source_uri text",
   "source_track_id text",
   "lookup_key text",
-  "item_key text not null",
+  // sha256 of (item, minute, ms played), made in JavaScript: a short, fixed-size sort key.
+  "group_key bytea not null",
   "platform text",
   "conn_country text",
   "reason_start text",
@@ -36,7 +37,7 @@ const STAGE_COLUMNS = [
   "shuffle boolean",
   "skipped boolean",
   "offline boolean",
-  "offline_at timestamptz",
+  "offline_at_ms bigint",
   "incognito boolean",
   "enrichment_status text not null",
 ];
@@ -63,12 +64,12 @@ export const enrichable = (r: ListenRow) => r.kind === "track" && (r.sourceTrack
 /** One row in COPY's text format, in STAGE_NAMES order. */
 export function copyLine(r: ListenRow, seq: number): string {
   return (
-    `${seq}\t${r.kind}\t${new Date(r.playedAt).toISOString()}\t${r.precision}\t${minuteOf(r.playedAt)}\t${r.msPlayed}\t` +
+    `${seq}\t${r.kind}\t${r.playedAt}\t${r.precision}\t${r.msPlayed}\t` +
     `${esc(r.trackName)}\t${esc(r.artistName)}\t${esc(r.albumName)}\t${esc(r.episodeName)}\t${esc(r.showName)}\t` +
     `${esc(r.audiobookTitle)}\t${esc(r.chapterTitle)}\t${esc(r.sourceUri)}\t${esc(r.sourceTrackId)}\t` +
-    `${esc(r.lookupKey)}\t${esc(r.itemKey)}\t${esc(r.platform)}\t${esc(r.connCountry)}\t${esc(r.reasonStart)}\t` +
+    `${esc(r.lookupKey)}\t\\\\x${groupKey(r.itemKey, r.playedAt, r.msPlayed).toString("hex")}\t${esc(r.platform)}\t${esc(r.connCountry)}\t${esc(r.reasonStart)}\t` +
     `${esc(r.reasonEnd)}\t${b(r.shuffle)}\t${b(r.skipped)}\t${b(r.offline)}\t` +
-    `${r.offlineAt === null ? "\\N" : new Date(r.offlineAt).toISOString()}\t${b(r.incognito)}\t` +
+    `${r.offlineAt === null ? "\\N" : r.offlineAt}\t${b(r.incognito)}\t` +
     `${enrichable(r) ? "pending" : "not_applicable"}\n`
   );
 }
@@ -110,30 +111,6 @@ export class StagingWriter {
   }
 }
 
-/** Columns an account-data listen lacks and an extended one brings when both describe one play. */
-const UPGRADE = `
-  played_at = excluded.played_at,
-  played_at_precision = excluded.played_at_precision,
-  album_name = coalesce(listens.album_name, excluded.album_name),
-  source_uri = coalesce(listens.source_uri, excluded.source_uri),
-  source_track_id = coalesce(listens.source_track_id, excluded.source_track_id),
-  platform = excluded.platform,
-  conn_country = excluded.conn_country,
-  reason_start = excluded.reason_start,
-  reason_end = excluded.reason_end,
-  shuffle = excluded.shuffle,
-  skipped = excluded.skipped,
-  offline = excluded.offline,
-  offline_at = excluded.offline_at,
-  incognito = excluded.incognito,
-  -- A search that found nothing gets another chance now that the export names the track's id.
-  enrichment_status = case
-    when listens.enrichment_status in ('not_found', 'failed') and excluded.source_track_id is not null then 'pending'
-    else listens.enrichment_status end,
-  enrichment_reason = case
-    when listens.enrichment_status in ('not_found', 'failed') and excluded.source_track_id is not null then null
-    else listens.enrichment_reason end`;
-
 const LISTEN_COLUMNS = [
   "played_at",
   "played_at_precision",
@@ -161,9 +138,22 @@ const LISTEN_COLUMNS = [
   "enrichment_status",
 ];
 
+const fromMs = (col: string) => `(timestamptz 'epoch' + ${col} * interval '1 millisecond')`;
+
+/** The staged rows with their listen columns and dedupe key, numbered over the whole upload. */
+export const KEYED = `
+  select ${LISTEN_COLUMNS.map((c) => (c === "played_at" ? `${fromMs("played_at_ms")} as played_at` : c === "offline_at" ? `${fromMs("offline_at_ms")} as offline_at` : c)).join(", ")},
+         played_at_ms, ${dedupeKeySql("occurrence")} as dedupe_key
+  from (
+    select s.*, row_number() over (partition by group_key order by ${OCCURRENCE_ORDER}) - 1 as occurrence
+    from import_stage s
+  ) numbered`;
+
 /**
- * Moves the staged rows into `listens`. New listens are inserted; ones already there are
- * duplicates, and a duplicate that a minute-precision listen already holds fills in its details.
+ * Moves the staged rows into `listens` with one INSERT … ON CONFLICT DO NOTHING: new listens are
+ * inserted, ones already there are duplicates. Before that, when this person has listens from an
+ * account-data export (minute precision, names only), those this upload also holds at the second
+ * are filled in with its details — the second, the track URI, platform and so on.
  */
 export async function insertStaged(
   client: pg.ClientBase,
@@ -171,21 +161,42 @@ export async function insertStaged(
   uploadId: string,
 ): Promise<{ inserted: number; upgraded: number }> {
   // The numbering sorts every staged row; give it memory rather than temporary files.
-  await client.query("set local work_mem = '64MB'");
-  const { rows } = await client.query<{ inserted: number; upgraded: number }>(
-    `with staged as (
-       select s.*, row_number() over (partition by item_key, minute, ms_played order by ${OCCURRENCE_ORDER}) - 1 as occurrence
-       from import_stage s
-     ), written as (
-       insert into listens (user_id, upload_id, ${LISTEN_COLUMNS.join(", ")}, dedupe_key)
-       select $1::bigint, $2::uuid, ${LISTEN_COLUMNS.join(", ")}, ${dedupeKeySql("occurrence")}
-       from staged
-       on conflict (user_id, dedupe_key) do update set ${UPGRADE}
-       where listens.played_at_precision = 'minute' and excluded.played_at_precision = 'second'
-       returning (xmax = 0) as fresh
-     )
-     select (count(*) filter (where fresh))::int as inserted, (count(*) filter (where not fresh))::int as upgraded from written`,
+  await client.query("set local work_mem = '128MB'");
+  let upgraded = 0;
+  const { rows } = await client.query<{ minute: boolean; second: boolean }>(
+    `select exists (select 1 from listens where user_id = $1 and played_at_precision = 'minute') as minute,
+            exists (select 1 from import_stage where played_at_precision = 'second') as second`,
+    [userId],
+  );
+  if (rows[0]!.minute && rows[0]!.second) {
+    const upgrade = await client.query(
+      `update listens l set
+         played_at = k.played_at, played_at_precision = 'second',
+         album_name = coalesce(l.album_name, k.album_name),
+         source_uri = coalesce(l.source_uri, k.source_uri),
+         source_track_id = coalesce(l.source_track_id, k.source_track_id),
+         platform = k.platform, conn_country = k.conn_country, reason_start = k.reason_start, reason_end = k.reason_end,
+         shuffle = k.shuffle, skipped = k.skipped, offline = k.offline, offline_at = k.offline_at, incognito = k.incognito,
+         -- A search that found nothing gets another chance now that the export names the track's id.
+         enrichment_status = case when l.enrichment_status in ('not_found', 'failed') and k.source_track_id is not null
+                                  then 'pending' else l.enrichment_status end,
+         enrichment_reason = case when l.enrichment_status in ('not_found', 'failed') and k.source_track_id is not null
+                                  then null else l.enrichment_reason end
+       from (${KEYED}) k
+       where l.user_id = $1 and l.dedupe_key = k.dedupe_key
+         and l.played_at_precision = 'minute' and k.played_at_precision = 'second'`,
+      [userId],
+    );
+    upgraded = upgrade.rowCount ?? 0;
+  }
+  // Inserting in time order keeps the time-ordered indexes appending rather than splitting pages.
+  const insert = await client.query(
+    `insert into listens (user_id, upload_id, ${LISTEN_COLUMNS.join(", ")}, dedupe_key)
+     select $1::bigint, $2::uuid, ${LISTEN_COLUMNS.join(", ")}, dedupe_key
+     from (${KEYED}) k
+     order by played_at_ms
+     on conflict (user_id, dedupe_key) do nothing`,
     [userId, uploadId],
   );
-  return rows[0]!;
+  return { inserted: insert.rowCount ?? 0, upgraded };
 }

@@ -20,9 +20,21 @@ export function text(value: unknown): string | null {
  */
 export function normaliseName(name: string | null): string | null {
   if (name === null) return null;
-  const n = name.normalize("NFKC").replace(CONTROL, " ").toLowerCase().replace(/\s+/g, " ").trim();
-  return n === "" ? null : n;
+  let n = cache.get(name);
+  if (n === undefined) {
+    const folded = (PLAIN.test(name) ? name : name.normalize("NFKC").replace(CONTROL, " ")).toLowerCase().replace(/\s+/g, " ").trim();
+    n = folded === "" ? null : folded;
+    // Histories repeat the same names thousands of times: remember recent ones, within bounds.
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(name, n);
+  }
+  return n;
 }
+
+/** Printable ASCII needs no Unicode normalisation. */
+const PLAIN = /^[\x20-\x7e]*$/;
+const CACHE_MAX = 20_000;
+const cache = new Map<string, string | null>();
 
 /** Separates the parts of a key; normaliseName removes it from names, so keys cannot collide. */
 export const KEY_SEPARATOR = "\u001f";
