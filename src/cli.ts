@@ -11,6 +11,8 @@ Commands:
   migrate    apply pending database migrations
   import     import a Spotify export (zip or JSON) for a user, with a progress bar
              FILE --user <spotify id> [--create-user]
+  enrich     one pass of enrichment in the foreground, with a progress bar
+             --user <spotify id>   only this person   --batch-size N   unique tracks per person
   status     health of the install (database, migrations, workers)   --json
   doctor     check everything and say what to fix   --no-ping to skip the queue round trip
 
@@ -23,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   worker: async () => (await import("./commands/worker")).worker,
   migrate: async () => (await import("./commands/migrate")).migrate,
   import: async () => (await import("./commands/import")).importCommand,
+  enrich: async () => (await import("./commands/enrich")).enrichCommand,
   status: async () => (await import("./commands/status")).status,
   doctor: async () => (await import("./commands/doctor")).doctor,
 };

@@ -7,6 +7,7 @@ import { migrate } from "../lib/db/migrations";
 import { poolDatabase, runImport, type ImportProgress } from "../lib/imports/run-import";
 import { importLimits } from "../lib/imports/uploads";
 import { createLog } from "../lib/util/log";
+import { renderBar } from "../lib/util/progress";
 
 const usage = "Usage: liner import FILE --user <spotify id> [--create-user]";
 
@@ -23,12 +24,10 @@ function progressBar(stream: NodeJS.WriteStream) {
     if (stream.isTTY && !final && now - lastLine < 100) return;
     lastLine = now;
     const ratio = p.bytesTotal > 0 ? Math.min(1, p.bytesProcessed / p.bytesTotal) : 0;
-    const width = 30;
-    const filled = Math.round(ratio * width);
     const secs = (now - started) / 1000;
     const label = p.phase === "reading" ? "reading" : p.phase === "saving" ? "saving " : p.phase;
     const line =
-      `${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ` +
+      `${label} ${renderBar(ratio)} ` +
       `${mb(p.bytesProcessed)}/${mb(p.bytesTotal)}  ${p.entries} entries  ${Math.round(p.entries / Math.max(secs, 0.001))}/s`;
     stream.write(stream.isTTY ? `\r${line.padEnd(100)}${final && p.phase !== "saving" ? "\n" : ""}` : `${line}\n`);
   };

@@ -4,7 +4,7 @@ import { ensureTokenKey } from "../lib/auth/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
 import { redactUrl } from "../lib/db/pool";
-import { startWorker, type RunningWorker } from "../lib/jobs/worker";
+import { startWorker, workerSettings, type RunningWorker } from "../lib/jobs/worker";
 import { createLog } from "../lib/util/log";
 import { projectRoot } from "../lib/util/paths";
 import { ensureWebBuild } from "../lib/web/build";
@@ -27,6 +27,7 @@ export async function serve(config: Config, args: string[]): Promise<number> {
   };
   onShutdownSignal({
     log,
+    boundMs: (config.WORKER_SHUTDOWN_SECONDS + 15) * 1000,
     force,
     shutdown: async () => {
       await web?.close();
@@ -47,7 +48,7 @@ export async function serve(config: Config, args: string[]): Promise<number> {
       worker = await startWorker({
         pool: database.pool,
         concurrency: config.WORKER_CONCURRENCY,
-        heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
+        ...workerSettings(config),
         log: createLog("worker", config.LOG_LEVEL),
       });
     }

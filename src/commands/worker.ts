@@ -3,7 +3,7 @@ import type { Config } from "../lib/config/env";
 import { ensureTokenKey } from "../lib/auth/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrationStatus } from "../lib/db/migrations";
-import { startWorker } from "../lib/jobs/worker";
+import { startWorker, workerSettings } from "../lib/jobs/worker";
 import { createLog } from "../lib/util/log";
 import { onShutdownSignal } from "./lifecycle";
 
@@ -27,11 +27,12 @@ export async function worker(config: Config, args: string[]): Promise<number> {
   const running = await startWorker({
     pool: database.pool,
     concurrency,
-    heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
+    ...workerSettings(config),
     log,
   });
   onShutdownSignal({
     log,
+    boundMs: (config.WORKER_SHUTDOWN_SECONDS + 15) * 1000,
     force: async () => undefined,
     shutdown: async () => {
       await running.stop();

@@ -1,3 +1,4 @@
+import { parseCrontab } from "graphile-worker";
 import { z } from "zod";
 
 /**
@@ -81,7 +82,24 @@ export const envSchema = z.object({
   SPOTIFY_CALLS_PER_MINUTE: positiveInt(10_000).default(180),
   SPOTIFY_CALL_BURST: positiveInt(1000).default(10),
   SPOTIFY_DAILY_BUDGET: positiveInt(1_000_000).default(1000),
+  // Automation: the schedule, the post-upload trigger, the cron endpoint, and shutdown.
+  ENRICH_CRON: z
+    .string()
+    .refine((v) => v.trim().split(/\s+/).length === 5 && validCron(v), "expected a 5-field cron schedule, e.g. 0 * * * *")
+    .default("0 * * * *"),
+  ENRICH_ON_UPLOAD: bool.default(true),
+  CRON_SECRET: z.string().min(16, "expected at least 16 characters (make one with: openssl rand -hex 32)").optional(),
+  WORKER_SHUTDOWN_SECONDS: positiveInt(3600).default(30),
 });
+
+function validCron(schedule: string): boolean {
+  try {
+    parseCrontab(`${schedule.trim()} enrich_all`);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A 32-byte key from base64 (44 chars) or hex (64 chars); null when it is anything else. */
 export function decodeKey(value: string): Buffer | null {

@@ -6,13 +6,21 @@ import type { Database } from "../db/schema";
 export interface TaskContext {
   db: Kysely<Database>;
   workerId: string;
+  /** True once the worker was asked to stop: long tasks hand their work back. */
+  stopping: () => boolean;
 }
 
 let current: TaskContext | undefined;
+let stopping = false;
 
 /** Set by startWorker: tasks reach the database through the worker's own pool. */
 export function setTaskContext(pool: pg.Pool, workerId: string): void {
-  current = { db: createDb(pool), workerId };
+  stopping = false;
+  current = { db: createDb(pool), workerId, stopping: () => stopping };
+}
+
+export function markStopping(): void {
+  stopping = true;
 }
 
 export function taskContext(): TaskContext {

@@ -6,6 +6,8 @@ import type { TaskName } from "./task-list";
 export interface EnqueueOptions {
   /** Jobs with the same key coalesce into one (graphile-worker's job_key, mode "replace"). */
   jobKey?: string;
+  /** "replace" (default) moves a waiting job to the new run_at; "preserve_run_at" keeps its time. */
+  jobKeyMode?: "replace" | "preserve_run_at";
   runAt?: Date;
   maxAttempts?: number;
   priority?: number;
@@ -30,7 +32,8 @@ export async function enqueue(
       run_at => ${opts.runAt ?? null},
       max_attempts => ${opts.maxAttempts ?? null},
       job_key => ${opts.jobKey ?? null},
-      priority => ${opts.priority ?? null}
+      priority => ${opts.priority ?? null},
+      job_key_mode => ${opts.jobKeyMode ?? null}
     )`.execute(db);
   return { id: rows[0]!.id };
 }

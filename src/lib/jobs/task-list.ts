@@ -1,5 +1,6 @@
 import type { TaskList } from "graphile-worker";
 import { enrich } from "./tasks/enrich";
+import { enrichAll } from "./tasks/enrich-all";
 import { importUpload } from "./tasks/import-upload";
 import { ping } from "./tasks/ping";
 
@@ -11,6 +12,7 @@ export const taskList: TaskList = {
   ping,
   import_upload: importUpload,
   enrich,
+  enrich_all: enrichAll,
 };
 
 export type TaskName = keyof typeof taskList;

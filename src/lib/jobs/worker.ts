@@ -1,16 +1,30 @@
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
+import type { Config } from "../config/env";
 import { Logger, run, type Runner } from "graphile-worker";
 import { createLog, type Log } from "../util/log";
-import { setTaskContext } from "./context";
+import { markStopping, setTaskContext } from "./context";
 import { taskList } from "./task-list";
 
 export interface WorkerOptions {
   pool: pg.Pool;
   concurrency: number;
   heartbeatSeconds: number;
+  /** graphile-worker crontab lines (the enrichment schedule); none by default. */
+  crontab?: string;
+  /** A stop waits this long for running jobs, which hand their work back meanwhile. */
+  shutdownSeconds?: number;
   log?: Log;
+}
+
+/** What a worker process takes from the configuration: heartbeat, the schedule, the shutdown bound. */
+export function workerSettings(config: Config): Pick<WorkerOptions, "heartbeatSeconds" | "crontab" | "shutdownSeconds"> {
+  return {
+    heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
+    crontab: `${config.ENRICH_CRON} enrich_all`,
+    shutdownSeconds: config.WORKER_SHUTDOWN_SECONDS,
+  };
 }
 
 export interface RunningWorker {
@@ -53,7 +67,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     // Liner's own process decides when to stop, so shutdown happens in order.
     noHandleSignals: true,
     pollInterval: 2000,
-    crontab: "",
+    crontab: opts.crontab ?? "",
     logger: bridgeLogger(log),
   });
   const timer = setInterval(() => {
@@ -66,7 +80,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(timer);
-      await runner.stop();
+      // Running enrich batches see this, stop starting calls, save and re-enqueue the rest.
+      markStopping();
+      const bound = (opts.shutdownSeconds ?? 30) * 1000;
+      let timedOut = false;
+      await Promise.race([
+        runner.stop(),
+        new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), bound).unref()),
+      ]);
+      if (timedOut) log.warn(`jobs still running after ${bound / 1000} s: leaving them to be picked up again`);
       await opts.pool
         .query("delete from worker_heartbeats where worker_id = $1", [workerId])
         .catch(() => undefined);

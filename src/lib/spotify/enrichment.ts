@@ -36,6 +36,8 @@ export interface EnrichContext {
   tokenKey: Buffer;
   workerId?: string;
   sleep?: (ms: number) => Promise<void>;
+  /** The worker is shutting down: stop starting calls, save, hand the rest back. */
+  shouldStop?: () => boolean;
 }
 
 export interface EnrichOptions {
@@ -205,7 +207,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       stats: callStats,
       sleep: ctx.sleep,
     });
-    const mayCall = () => total(callStats.calls) < maxCalls && Date.now() < deadline;
+    const mayCall = () => total(callStats.calls) < maxCalls && Date.now() < deadline && !ctx.shouldStop?.();
 
     const candidates = await pendingItems(db, userId, batchSize);
     const mine = await claimItems(db, owner, candidates.map((c) => c.item));
@@ -315,6 +317,7 @@ async function resolveItems(
   const byName = items.filter((i) => i.trackId === null);
   let done = 0;
   const stop = () => {
+    if (ctx.shouldStop?.()) throw new StopRun("partial", "The worker is stopping: the rest of the batch was handed back.");
     if (!mayCall()) throw new StopRun("partial", "The run's call or time budget is spent; the rest stays pending.");
   };
 

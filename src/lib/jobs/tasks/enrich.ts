@@ -4,6 +4,7 @@ import { tokenKey } from "../../auth/token-crypto";
 import { loadConfig } from "../../config/env";
 import { enrichListens } from "../../spotify/enrichment";
 import { taskContext } from "../context";
+import { enrichJobKey } from "../../enrichment/triggers";
 import { enqueue } from "../enqueue";
 
 const payloadSchema = z.object({
@@ -11,9 +12,6 @@ const payloadSchema = z.object({
   trigger: z.enum(["schedule", "upload", "manual", "cron-endpoint", "cli", "resume"]).default("schedule"),
   batchSize: z.number().int().min(1).max(1000).optional(),
 });
-
-/** One job per person at a time in the queue: triggers coalesce into it. */
-export const enrichJobKey = (userId: string) => `enrich:user:${userId}`;
 
 /** When every item of a batch was being fetched by other runs, look again shortly, not at once. */
 const BUSY_RETRY_MS = 5_000;
@@ -26,8 +24,8 @@ const BUSY_RETRY_MS = 5_000;
 export const enrich: Task = async (payload, helpers) => {
   const { userId, trigger, batchSize } = payloadSchema.parse(payload);
   const config = loadConfig();
-  const { db, workerId } = taskContext();
-  const [stats] = await enrichListens({ db, config, tokenKey: tokenKey(config), workerId }, { userId, trigger, batchSize, jobId: helpers.job.id });
+  const { db, workerId, stopping } = taskContext();
+  const [stats] = await enrichListens({ db, config, tokenKey: tokenKey(config), workerId, shouldStop: stopping }, { userId, trigger, batchSize, jobId: helpers.job.id });
   if (!stats) return;
   helpers.logger.info(
     `enrich user ${userId}: ${stats.status}, ${stats.enriched}/${stats.processed} items, ${stats.listensUpdated + stats.listensFromCatalogue} listens, ${stats.apiCalls} calls, ${stats.remaining} left`,

@@ -1,0 +1,19 @@
+import type { Task } from "graphile-worker";
+import { z } from "zod";
+import { enqueueEnrichForAll } from "../../enrichment/triggers";
+import { taskContext } from "../context";
+
+const payloadSchema = z
+  .object({ trigger: z.enum(["schedule", "cron-endpoint"]).default("schedule") })
+  .default({ trigger: "schedule" });
+
+/**
+ * The schedule's tick (the crontab, or pg_cron's `select graphile_worker.add_job('enrich_all')`):
+ * one `enrich` job per person with pending work. graphile-worker fires a crontab entry once per
+ * tick however many workers run.
+ */
+export const enrichAll: Task = async (payload, helpers) => {
+  const { trigger } = payloadSchema.parse(payload ?? {});
+  const n = await enqueueEnrichForAll(taskContext().db, trigger);
+  helpers.logger.info(`enrich_all (${trigger}): enqueued enrichment for ${n} ${n === 1 ? "person" : "people"}`);
+};
