@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { dedupeKeySql, groupKey, OCCURRENCE_ORDER } from "./dedupe-key";
+import { dedupeKeySql, groupKeyHex, OCCURRENCE_ORDER } from "./dedupe-key";
 import type { ListenRow } from "./listen";
 
 /**
@@ -67,7 +67,7 @@ export function copyLine(r: ListenRow, seq: number): string {
     `${seq}\t${r.kind}\t${r.playedAt}\t${r.precision}\t${r.msPlayed}\t` +
     `${esc(r.trackName)}\t${esc(r.artistName)}\t${esc(r.albumName)}\t${esc(r.episodeName)}\t${esc(r.showName)}\t` +
     `${esc(r.audiobookTitle)}\t${esc(r.chapterTitle)}\t${esc(r.sourceUri)}\t${esc(r.sourceTrackId)}\t` +
-    `${esc(r.lookupKey)}\t\\\\x${groupKey(r.itemKey, r.playedAt, r.msPlayed).toString("hex")}\t${esc(r.platform)}\t${esc(r.connCountry)}\t${esc(r.reasonStart)}\t` +
+    `${esc(r.lookupKey)}\t\\\\x${groupKeyHex(r.itemKey, r.playedAt, r.msPlayed)}\t${esc(r.platform)}\t${esc(r.connCountry)}\t${esc(r.reasonStart)}\t` +
     `${esc(r.reasonEnd)}\t${b(r.shuffle)}\t${b(r.skipped)}\t${b(r.offline)}\t` +
     `${r.offlineAt === null ? "\\N" : r.offlineAt}\t${b(r.incognito)}\t` +
     `${enrichable(r) ? "pending" : "not_applicable"}\n`

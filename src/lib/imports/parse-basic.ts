@@ -1,5 +1,5 @@
 import { itemKey } from "./dedupe-key";
-import { type ListenRow, type Parsed, skip } from "./listen";
+import { listenRow, type Parsed, skip } from "./listen";
 import { lookupKey, msPlayed, parseEndTime, text } from "./normalise";
 
 /** Account-data exports write these where the item is unknown (local files, removed content). */
@@ -10,28 +10,6 @@ const name = (v: unknown): string | null => {
   return t !== null && PLACEHOLDERS.has(t) ? null : t;
 };
 
-const empty = {
-  trackName: null,
-  artistName: null,
-  albumName: null,
-  episodeName: null,
-  showName: null,
-  audiobookTitle: null,
-  chapterTitle: null,
-  sourceUri: null,
-  sourceTrackId: null,
-  lookupKey: null,
-  platform: null,
-  connCountry: null,
-  reasonStart: null,
-  reasonEnd: null,
-  shuffle: null,
-  skipped: null,
-  offline: null,
-  offlineAt: null,
-  incognito: null,
-} satisfies Partial<ListenRow>;
-
 /**
  * One entry of an account-data export: end time to the minute, names, ms played. Entries are
  * classified by their own keys, so a file mixing music and podcasts still reads right.
@@ -41,14 +19,15 @@ export function parseBasic(entry: Record<string, unknown>): Parsed {
   if (time === null) return skip("invalid_time");
   const ms = msPlayed(entry.msPlayed);
   if (ms === null) return skip("invalid_ms_played");
-  const base = { playedAt: time.ms, precision: time.precision, msPlayed: ms };
+  const playedAt = time.ms;
+  const precision = time.precision;
 
   if ("trackName" in entry || "artistName" in entry) {
     const artistName = name(entry.artistName);
     const trackName = name(entry.trackName);
     const key = itemKey("track", artistName, trackName, null);
     if (key === null || trackName === null) return skip("no_identifiable_item");
-    const row: ListenRow = { ...empty, ...base, kind: "track", trackName, artistName, lookupKey: lookupKey(artistName, trackName), itemKey: key };
+    const row = listenRow({ kind: "track", playedAt, precision, msPlayed: ms, trackName, artistName, lookupKey: lookupKey(artistName, trackName), itemKey: key });
     return { ok: true, row };
   }
   if ("episodeName" in entry || "podcastName" in entry) {
@@ -56,11 +35,11 @@ export function parseBasic(entry: Record<string, unknown>): Parsed {
     const episodeName = name(entry.episodeName);
     const key = itemKey("episode", showName, episodeName, null);
     if (key === null) return skip("no_identifiable_item");
-    return { ok: true, row: { ...empty, ...base, kind: "episode", showName, episodeName, itemKey: key } };
+    return { ok: true, row: listenRow({ kind: "episode", playedAt, precision, msPlayed: ms, showName, episodeName, itemKey: key }) };
   }
   const audiobookTitle = name(entry.audiobookName);
   const chapterTitle = name(entry.chapterName);
   const key = itemKey("audiobook", audiobookTitle, chapterTitle, null);
   if (key === null) return skip("no_identifiable_item");
-  return { ok: true, row: { ...empty, ...base, kind: "audiobook", audiobookTitle, chapterTitle, itemKey: key } };
+  return { ok: true, row: listenRow({ kind: "audiobook", playedAt, precision, msPlayed: ms, audiobookTitle, chapterTitle, itemKey: key }) };
 }

@@ -1,6 +1,6 @@
 import type { ListenKind } from "../db/schema";
 import { itemKey } from "./dedupe-key";
-import { type Parsed, skip } from "./listen";
+import { listenRow, type Parsed, skip } from "./listen";
 import { bool, lookupKey, msPlayed, parseOfflineTimestamp, parseTs, text, trackIdFromUri } from "./normalise";
 
 /**
@@ -49,7 +49,7 @@ export function parseExtended(entry: Record<string, unknown>, videoFile = false)
   const isTrack = kind === "track";
   return {
     ok: true,
-    row: {
+    row: listenRow({
       kind,
       playedAt,
       precision: "second",
@@ -74,6 +74,6 @@ export function parseExtended(entry: Record<string, unknown>, videoFile = false)
       offline: bool(entry.offline),
       offlineAt: parseOfflineTimestamp(entry.offline_timestamp),
       incognito: bool(entry.incognito_mode),
-    },
+    }),
   };
 }
