@@ -48,7 +48,7 @@ export async function importAsUpload(
   t: TestDatabase,
   userId: string,
   source: string,
-  opts: { name?: string; limits?: ZipLimits } = {},
+  opts: { name?: string; limits?: ZipLimits; progressEveryMs?: number } = {},
 ): Promise<ImportResult & { filePath: string }> {
   const filePath = path.join(await scratchDir(), `${Math.random().toString(36).slice(2)}.upload`);
   await copyFile(source, filePath);
@@ -61,6 +61,7 @@ export async function importAsUpload(
   const result = await runImport(poolDatabase(t.pool), uploadId, {
     limits: opts.limits ?? defaultLimits,
     removeFile: true,
+    progressEveryMs: opts.progressEveryMs,
     log: { debug() {}, info() {}, warn() {}, error() {} },
   });
   return { ...result, filePath };
