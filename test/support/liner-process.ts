@@ -16,6 +16,22 @@ export function runLiner(args: string[], env: Record<string, string>, timeoutMs 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs a `liner` command to completion without blocking this process — needed when the command
+ * talks to something this process serves (the Spotify simulator).
+ */
+export async function runLinerAsync(args: string[], env: Record<string, string>, timeoutMs = 60_000) {
+  const proc = startLiner(args, env);
+  let out = "";
+  let err = "";
+  proc.child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => proc.child.kill("SIGKILL"), timeoutMs);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, stdout: out, stderr: err };
+}
+
 export interface LinerProcess {
   child: ChildProcess;
   output(): string;
