@@ -77,13 +77,17 @@ export class JsonArrayScanner {
   /** Feeds the next chunk; returns false when scanning stopped (not an array, or the callback said so). */
   feed(buf: Buffer): boolean {
     if (this.stopped || this.state === State.NotArray) return false;
+    let failure: unknown;
     try {
       this.scan(buf);
-    } finally {
-      // Elements found before an error are still delivered, so counts stay right.
-      if (this.bounds.length > 0 && !this.stopped) this.emitBatch(buf);
-      this.bounds.length = 0;
+    } catch (err) {
+      failure = err;
     }
+    // Elements found before an error are still delivered, so counts stay right; and a caller that
+    // stopped at one of them does not care what came after.
+    if (this.bounds.length > 0 && !this.stopped) this.emitBatch(buf);
+    this.bounds.length = 0;
+    if (failure !== undefined && !this.stopped) throw failure;
     return !this.stopped && (this.state as State) !== State.NotArray;
   }
 
@@ -189,10 +193,10 @@ export class JsonArrayScanner {
       else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         depth--;
         if (depth === 0) {
+          if (start >= 0 && i + 1 - start > this.maxElementBytes) this.tooLarge();
           this.found++;
           this.state = State.After;
           if (start >= 0) {
-            if (i + 1 - start > this.maxElementBytes) this.tooLarge();
             this.bounds.push(start, i + 1);
           } else {
             this.pieces.push(buf.subarray(0, i + 1));
