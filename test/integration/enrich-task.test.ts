@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../src/lib/config/env";
 import { enqueue } from "../../src/lib/jobs/enqueue";
-import { enrichJobKey } from "../../src/lib/jobs/tasks/enrich";
+import { enrichJobKey } from "../../src/lib/enrichment/triggers";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
