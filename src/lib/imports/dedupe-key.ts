@@ -54,10 +54,13 @@ export function dedupeKey(item: string, playedAtMs: number, msPlayed: number, oc
  * The same key in SQL over the staged rows (column group_key); `occurrence` is the SQL expression
  * numbering identical entries from 0. int4send gives the same four big-endian bytes as above.
  */
-export function dedupeKeySql(occurrence: string): string {
-  return `sha256(group_key || int4send((${occurrence})::int))`;
+export function dedupeKeySql(occurrence: string, group = "group_key"): string {
+  return `sha256(${group} || int4send((${occurrence})::int))`;
 }
 
-/** How identical entries are put in order before numbering: full time first, then everything else. */
-export const OCCURRENCE_ORDER =
-  "played_at_ms, source_uri, platform, conn_country, reason_start, reason_end, shuffle, skipped, offline, offline_at_ms, incognito, album_name, seq";
+/**
+ * How identical entries are put in order before numbering: by full time, then as they came. Which
+ * of two entries identical to the second gets which number depends on file order, but the set of
+ * keys does not — and that is all deduplication needs.
+ */
+export const OCCURRENCE_ORDER = "played_at_ms, seq";

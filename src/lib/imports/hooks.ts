@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { loadConfig } from "../config/env";
 import { enqueueEnrichInTransaction } from "../enrichment/triggers";
+import { REFRESH_BACKLOG_SQL } from "../enrichment/work";
 
 export interface ImportCompleted {
   userId: string;
@@ -15,6 +16,9 @@ export interface ImportCompleted {
  * (ENRICH_ON_UPLOAD, on by default), when the upload brought anything new.
  */
 export async function onImportCompleted(tx: pg.ClientBase, event: ImportCompleted): Promise<void> {
-  if (event.inserted + event.upgraded === 0 || !loadConfig().ENRICH_ON_UPLOAD) return;
+  if (event.inserted + event.upgraded === 0) return;
+  // The dashboard shows the new backlog at once, without counting it itself.
+  await tx.query(REFRESH_BACKLOG_SQL, [event.userId]);
+  if (!loadConfig().ENRICH_ON_UPLOAD) return;
   await enqueueEnrichInTransaction(tx, event.userId, "upload");
 }

@@ -140,14 +140,19 @@ const LISTEN_COLUMNS = [
 
 const fromMs = (col: string) => `(timestamptz 'epoch' + ${col} * interval '1 millisecond')`;
 
-/** The staged rows with their listen columns and dedupe key, numbered over the whole upload. */
+/**
+ * The staged rows with their listen columns and dedupe key. Occurrences are numbered on a narrow
+ * projection (seq, group, time) and joined back by seq, so the wide rows are never sorted: they
+ * stream out in staging order, which is the export's (nearly time-sorted) order.
+ */
 export const KEYED = `
-  select ${LISTEN_COLUMNS.map((c) => (c === "played_at" ? `${fromMs("played_at_ms")} as played_at` : c === "offline_at" ? `${fromMs("offline_at_ms")} as offline_at` : c)).join(", ")},
-         played_at_ms, ${dedupeKeySql("occurrence")} as dedupe_key
-  from (
-    select s.*, row_number() over (partition by group_key order by ${OCCURRENCE_ORDER}) - 1 as occurrence
-    from import_stage s
-  ) numbered`;
+  select ${LISTEN_COLUMNS.map((c) => (c === "played_at" ? `${fromMs("s.played_at_ms")} as played_at` : c === "offline_at" ? `${fromMs("s.offline_at_ms")} as offline_at` : `s.${c}`)).join(", ")},
+         ${dedupeKeySql("o.occurrence", "s.group_key")} as dedupe_key
+  from import_stage s
+  join (
+    select seq, row_number() over (partition by group_key order by ${OCCURRENCE_ORDER}) - 1 as occurrence
+    from import_stage
+  ) o using (seq)`;
 
 /**
  * Moves the staged rows into `listens` with one INSERT … ON CONFLICT DO NOTHING: new listens are
@@ -160,8 +165,10 @@ export async function insertStaged(
   userId: string,
   uploadId: string,
 ): Promise<{ inserted: number; upgraded: number }> {
-  // The numbering sorts every staged row; give it memory rather than temporary files.
-  await client.query("set local work_mem = '128MB'");
+  // Sorting and hashing the staged rows want memory rather than temporary files; and the planner
+  // needs the staging table's real size, or it picks nested loops over hundreds of thousands of rows.
+  await client.query("set local work_mem = '64MB'");
+  await client.query("analyze import_stage");
   let upgraded = 0;
   const { rows } = await client.query<{ minute: boolean; second: boolean }>(
     `select exists (select 1 from listens where user_id = $1 and played_at_precision = 'minute') as minute,
@@ -189,12 +196,10 @@ export async function insertStaged(
     );
     upgraded = upgrade.rowCount ?? 0;
   }
-  // Inserting in time order keeps the time-ordered indexes appending rather than splitting pages.
   const insert = await client.query(
     `insert into listens (user_id, upload_id, ${LISTEN_COLUMNS.join(", ")}, dedupe_key)
      select $1::bigint, $2::uuid, ${LISTEN_COLUMNS.join(", ")}, dedupe_key
      from (${KEYED}) k
-     order by played_at_ms
      on conflict (user_id, dedupe_key) do nothing`,
     [userId, uploadId],
   );
