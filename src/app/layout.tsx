@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
+import { pageUser } from "@/lib/auth/page-user";
+import { isAdmin } from "@/lib/monitoring/admins";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -7,10 +9,25 @@ export const metadata: Metadata = {
   description: "Your whole Spotify listening history, filled in with Spotify's catalogue.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await pageUser().catch(() => null);
+  const admin = user ? await isAdmin(user).catch(() => false) : false;
   return (
     <html lang="en">
-      <body>{children}</body>
+      <body>
+        {user && (
+          <nav className="top" aria-label="Main">
+            <a className="brand" href="/dashboard">
+              Liner
+            </a>
+            <a href="/dashboard">Dashboard</a>
+            <a href="/history">History</a>
+            {admin && <a href="/admin">Operator</a>}
+            <a href="/settings">Settings</a>
+          </nav>
+        )}
+        {children}
+      </body>
     </html>
   );
 }

@@ -29,7 +29,7 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
       )}
       {user ? (
         <p>
-          Signed in as <strong>{user.display_name ?? user.spotify_id}</strong>. <Link href="/settings">Settings</Link>
+          Signed in as <strong>{user.display_name ?? user.spotify_id}</strong>. <Link href="/dashboard">Go to your dashboard</Link>
         </p>
       ) : (
         <p>

@@ -5,6 +5,7 @@ import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
 import { redactUrl } from "../lib/db/pool";
 import { startWorker, workerSettings, type RunningWorker } from "../lib/jobs/worker";
+import { checkAlerts } from "../lib/monitoring/alerts";
 import { createLog } from "../lib/util/log";
 import { projectRoot } from "../lib/util/paths";
 import { ensureWebBuild } from "../lib/web/build";
@@ -57,6 +58,13 @@ export async function serve(config: Config, args: string[]): Promise<number> {
     process.env.DATABASE_URL = database.url;
     web = await startWebServer({ root, host: config.HOST, port: config.PORT });
     log.info(`Liner is up: ${config.appUrl} (health: ${config.appUrl}/api/health)`);
+    if (values["no-worker"]) {
+      // Workers check alerts on their crontab; a web-only process checks too, so that "no worker
+      // alive" is reported even when every worker is gone (the state change is atomic: one alert).
+      setInterval(() => {
+        checkAlerts(database.pool, config).catch((err: Error) => log.warn(`alert check failed: ${err.message}`));
+      }, 60_000).unref();
+    }
   } catch (err) {
     await web?.close().catch(() => undefined);
     await worker?.stop().catch(() => undefined);

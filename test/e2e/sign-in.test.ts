@@ -52,6 +52,8 @@ describe("Sign in with Spotify in a real browser", () => {
     await page.goto(appUrl);
     await screenshot(page, "sign-in-landing");
     await page.getByRole("link", { name: "Sign in with Spotify" }).click();
+    await page.waitForURL(`${appUrl}/dashboard`);
+    await page.getByRole("link", { name: "Settings" }).click();
     await page.waitForURL(`${appUrl}/settings`);
     expect(await page.getByTestId("display-name").textContent()).toBe("Dana Example");
     expect(await page.getByTestId("connection-state").textContent()).toBe("Connected");
@@ -67,6 +69,8 @@ describe("Sign in with Spotify in a real browser", () => {
     await screenshot(page, "sign-in-settings-disconnected");
 
     await page.getByRole("link", { name: "Connect Spotify" }).click();
+    await page.waitForURL(`${appUrl}/dashboard`);
+    await page.goto(`${appUrl}/settings`);
     await page.waitForFunction(() => document.querySelector('[data-testid="connection-state"]')?.textContent === "Connected");
 
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -76,7 +80,8 @@ describe("Sign in with Spotify in a real browser", () => {
     await page.waitForURL(`${appUrl}/`);
 
     await page.getByRole("link", { name: "Sign in with Spotify" }).click();
-    await page.waitForURL(`${appUrl}/settings`);
+    await page.waitForURL(`${appUrl}/dashboard`);
+    await page.goto(`${appUrl}/settings`);
     await page.getByRole("button", { name: "Delete my data" }).click();
     await page.waitForURL(`${appUrl}/`);
     expect(await t.db.selectFrom("users").select("id").execute()).toEqual([]);

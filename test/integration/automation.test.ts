@@ -102,8 +102,8 @@ describe("automation: every trigger ends in enrichment", () => {
   it("the crontab line comes from ENRICH_CRON, and a bad schedule stops start-up with a clear line", async () => {
     const { workerSettings } = await import("../../src/lib/jobs/worker");
     const { loadConfig } = await import("../../src/lib/config/env");
-    expect(workerSettings(loadConfig({})).crontab).toBe("0 * * * * enrich_all");
-    expect(workerSettings(loadConfig({ ENRICH_CRON: "*/15 * * * *" })).crontab).toBe("*/15 * * * * enrich_all");
+    expect(workerSettings(loadConfig({})).crontab).toBe("0 * * * * enrich_all\n* * * * * check_alerts");
+    expect(workerSettings(loadConfig({ ENRICH_CRON: "*/15 * * * *" })).crontab?.split("\n")[0]).toBe("*/15 * * * * enrich_all");
     expect(() => loadConfig({ ENRICH_CRON: "every hour" })).toThrow('Invalid configuration: ENRICH_CRON — expected a 5-field cron schedule, e.g. 0 * * * * (got "every hour")');
     expect(() => loadConfig({ ENRICH_CRON: "61 * * * *" })).toThrow(/ENRICH_CRON/);
   });

@@ -44,7 +44,7 @@ describe("Sign in with Spotify and keeping the connection alive (against the sim
     expect(r.authorizeUrl.searchParams.get("code_challenge_method")).toBe("S256");
     expect(r.authorizeUrl.searchParams.get("redirect_uri")).toBe(`${APP_URL}/api/auth/callback`);
     expect(r.authorizeUrl.searchParams.get("scope") ?? "").toBe("");
-    expect(r.location).toBe(`${APP_URL}/settings`);
+    expect(r.location).toBe(`${APP_URL}/dashboard`);
     expect(r.cookie).toBeTruthy();
     const me = await call(routes.find((x) => x.pattern === "/api/me")!.handlers.GET!, "GET", "/api/me", { cookie: r.cookie });
     expect(await me.json()).toMatchObject({ user: { spotifyId: "ann-account", displayName: "Ann" }, connection: { connected: true, state: "valid" } });
@@ -61,7 +61,7 @@ describe("Sign in with Spotify and keeping the connection alive (against the sim
 
   it("identifies by id when /me has no account_id, and refuses a forged state or a denial", async () => {
     const bob = await signInThroughRoutes(routes, sim, "bob-id");
-    expect(bob.location).toBe(`${APP_URL}/settings`);
+    expect(bob.location).toBe(`${APP_URL}/dashboard`);
     await userId("bob-id");
     const forged = await signInThroughRoutes(routes, sim, "eve", { tamperState: true });
     expect(forged.location).toBe(`${APP_URL}/?error=state_mismatch`);
@@ -147,7 +147,7 @@ describe("Sign in with Spotify and keeping the connection alive (against the sim
     await expect(getAccessToken(t.db, config, key, id)).rejects.toBeInstanceOf(ConnectionUnavailable);
     expect(sim.stats().tokenRequests).toEqual({});
     const again = await signInThroughRoutes(routes, sim, "bob-id");
-    expect(again.location).toBe(`${APP_URL}/settings`);
+    expect(again.location).toBe(`${APP_URL}/dashboard`);
     expect((await tokenRow("bob-id")).state).toBe("valid");
     expect(await getAccessToken(t.db, config, key, id)).toBeTruthy();
   });

@@ -90,6 +90,22 @@ export const envSchema = z.object({
   ENRICH_ON_UPLOAD: bool.default(true),
   CRON_SECRET: z.string().min(16, "expected at least 16 characters (make one with: openssl rand -hex 32)").optional(),
   WORKER_SHUTDOWN_SECONDS: positiveInt(3600).default(30),
+  // Monitoring and stats.
+  ENRICH_STALE_AFTER: z
+    .string()
+    .regex(/^\d+\s*(s|m|h|d)$/, "expected a duration such as 90m, 2h or 1d")
+    .transform((v) => {
+      const m = /^(\d+)\s*([smhd])$/.exec(v)!;
+      return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"] * 1000;
+    })
+    .default(2 * 3600 * 1000),
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  METRICS_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
+  ADMIN_SPOTIFY_IDS: z
+    .string()
+    .transform((v) => v.split(",").map((x) => x.trim()).filter(Boolean))
+    .default([]),
+  STATS_MIN_MS_PLAYED: z.coerce.number({ message: "expected a whole number of milliseconds" }).int().min(0).max(3_600_000).default(30_000),
 });
 
 function validCron(schedule: string): boolean {

@@ -189,6 +189,7 @@ export interface EnrichmentRunsTable {
   wait_ms: ColumnType<string, number | string | undefined, number | string>;
   error: string | null;
   listens_from_catalogue: Generated<number>;
+  api_statuses: Json<Record<string, number>>;
   artists_fetched: Generated<number>;
   resume_at: Timestamp | null;
 }
@@ -230,6 +231,21 @@ export interface SpotifyCallCountsTable {
   calls: Generated<number>;
 }
 
+export interface ListenCountsTable {
+  user_id: string;
+  kind: string;
+  status: string;
+  listens: ColumnType<string, number | string, number | string>;
+  ms_played: ColumnType<string, number | string, number | string>;
+}
+
+export interface EnrichmentBacklogTable {
+  user_id: string;
+  pending_items: number;
+  call_items: number;
+  computed_at: DefaultTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -247,6 +263,8 @@ export interface Database {
   spotify_rate_state: SpotifyRateStateTable;
   spotify_call_counts: SpotifyCallCountsTable;
   enrichment_claims: EnrichmentClaimsTable;
+  listen_counts: ListenCountsTable;
+  enrichment_backlog: EnrichmentBacklogTable;
 }
 
 export type User = Selectable<UsersTable>;

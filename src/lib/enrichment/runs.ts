@@ -24,6 +24,7 @@ export interface RunOutcome {
   listensFromCatalogue: number;
   artistsFetched: number;
   apiCalls: Record<string, number>;
+  apiStatuses?: Record<string, number>;
   rateLimited: Record<string, number>;
   waitMs: number;
   resumeAt: Date | null;
@@ -44,6 +45,7 @@ export async function finishRun(db: Kysely<Database>, runId: string, o: RunOutco
       listens_from_catalogue: o.listensFromCatalogue,
       artists_fetched: o.artistsFetched,
       api_calls: JSON.stringify(o.apiCalls),
+      api_statuses: JSON.stringify(o.apiStatuses ?? {}),
       rate_limited: JSON.stringify(o.rateLimited),
       wait_ms: o.waitMs,
       resume_at: o.resumeAt,

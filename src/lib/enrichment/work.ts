@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { CompiledQuery, sql, type Kysely } from "kysely";
 import type { Database } from "../db/schema";
 
 /**
@@ -102,10 +102,33 @@ export async function pendingItems(db: Kysely<Database>, userId: string, limit: 
   return rows.map(({ first: _first, ...r }) => r);
 }
 
-export async function countPending(db: Kysely<Database>, userId: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(distinct ${ITEM_SQL})::int as n from listens l where l.user_id = ${userId} and ${PENDING_TRACK}`.execute(db);
-  return rows[0]!.n;
+/**
+ * Recounts a person's backlog in unique items, and how many of them will cost a call (no catalogue
+ * entry, no cached lookup), into `enrichment_backlog`. Runs after every enrichment run and import,
+ * so the dashboard never counts distinct items itself. Parameter $1: the user id.
+ */
+export const REFRESH_BACKLOG_SQL = `
+  with items as (
+    select coalesce('i:' || l.source_track_id, 'k:' || l.lookup_key) as item,
+           min(l.source_track_id) as track_id, min(l.lookup_key) as lookup_key
+      from listens l
+     where l.user_id = $1 and l.enrichment_status = 'pending' and l.kind = 'track'
+       and (l.source_track_id is not null or l.lookup_key is not null)
+     group by 1)
+  insert into enrichment_backlog (user_id, pending_items, call_items, computed_at)
+  select $1, count(*),
+         count(*) filter (where not (
+           (i.track_id is not null and exists (select 1 from tracks t where t.id = i.track_id))
+           or (i.track_id is null and exists (select 1 from track_lookups tl where tl.lookup_key = i.lookup_key)))),
+         now()
+    from items i
+  on conflict (user_id) do update set
+    pending_items = excluded.pending_items, call_items = excluded.call_items, computed_at = excluded.computed_at
+  returning pending_items`;
+
+export async function refreshBacklog(db: Kysely<Database>, userId: string): Promise<number> {
+  const r = await db.executeQuery<{ pending_items: number }>(CompiledQuery.raw(REFRESH_BACKLOG_SQL, [userId]));
+  return r.rows[0]?.pending_items ?? 0;
 }
 
 /** Takes the items no live run holds; returns the ones this run now owns. */
@@ -192,6 +215,7 @@ export async function retryItems(db: Kysely<Database>, userId: string, opts: { n
     const r = await sql`
       update listens l set enrichment_status = 'pending', enrichment_reason = null, enriched_at = null
        where l.user_id = ${userId} and l.kind = 'track' and l.enrichment_status = any(${statuses}::text[])`.execute(tx);
+    await refreshBacklog(tx, userId);
     return Number(r.numAffectedRows ?? 0);
   });
 }

@@ -5,6 +5,7 @@ import type { Database } from "../db/schema";
 
 export interface TaskContext {
   db: Kysely<Database>;
+  pool: pg.Pool;
   workerId: string;
   /** True once the worker was asked to stop: long tasks hand their work back. */
   stopping: () => boolean;
@@ -16,7 +17,7 @@ let stopping = false;
 /** Set by startWorker: tasks reach the database through the worker's own pool. */
 export function setTaskContext(pool: pg.Pool, workerId: string): void {
   stopping = false;
-  current = { db: createDb(pool), workerId, stopping: () => stopping };
+  current = { db: createDb(pool), pool, workerId, stopping: () => stopping };
 }
 
 export function markStopping(): void {

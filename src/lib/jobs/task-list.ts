@@ -1,4 +1,5 @@
 import type { TaskList } from "graphile-worker";
+import { checkAlertsTask } from "./tasks/check-alerts";
 import { enrich } from "./tasks/enrich";
 import { enrichAll } from "./tasks/enrich-all";
 import { importUpload } from "./tasks/import-upload";
@@ -13,6 +14,7 @@ export const taskList: TaskList = {
   import_upload: importUpload,
   enrich,
   enrich_all: enrichAll,
+  check_alerts: checkAlertsTask,
 };
 
 export type TaskName = keyof typeof taskList;

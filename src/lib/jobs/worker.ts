@@ -22,7 +22,7 @@ export interface WorkerOptions {
 export function workerSettings(config: Config): Pick<WorkerOptions, "heartbeatSeconds" | "crontab" | "shutdownSeconds"> {
   return {
     heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS,
-    crontab: `${config.ENRICH_CRON} enrich_all`,
+    crontab: `${config.ENRICH_CRON} enrich_all\n* * * * * check_alerts`,
     shutdownSeconds: config.WORKER_SHUTDOWN_SECONDS,
   };
 }

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Config } from "../config/env";
 import { createDb } from "../db/pool";
 import { enqueue } from "../jobs/enqueue";
-import { checkHealth } from "./health";
+import { checkHealth, healthOptions } from "./health";
 
 export interface Finding {
   check: string;
@@ -38,7 +38,7 @@ export async function runDoctor(
       detail: config.embeddedDatabase ? "valid; embedded PostgreSQL (DATABASE_URL unset)" : "valid; DATABASE_URL set",
     },
   ];
-  const health = await checkHealth(pool, { aliveWithinSeconds: config.WORKER_ALIVE_WITHIN_SECONDS });
+  const health = await checkHealth(pool, healthOptions(config));
   findings.push({
     check: "database",
     ok: health.database.ok,

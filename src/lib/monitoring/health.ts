@@ -1,9 +1,10 @@
 import type pg from "pg";
+import type { Config } from "../config/env";
 import { migrationStatus } from "../db/migrations";
 import { RECONNECT_WARNING_DAYS, REFRESH_TOKEN_LIFETIME_MONTHS } from "../spotify/connection";
 
 export interface HealthCheck {
-  name: "database" | "migrations" | "worker";
+  name: "database" | "migrations" | "worker" | "enrichment" | "runs";
   ok: boolean;
   message: string;
 }
@@ -17,13 +18,26 @@ export interface HealthReport {
   queue: { ready: number; locked: number } | null;
   /** Spotify connections: informational, they never make the install unhealthy. */
   connections: { valid: number; reconnectSoon: number; needReconnect: number } | null;
+  enrichment: { pendingListens: number; lastSuccessAt: string | null; pausedUntil: string | null; recentFailures: number } | null;
   checks: HealthCheck[];
 }
 
 export interface HealthOptions {
   /** A worker counts as alive when its heartbeat is at most this old. */
   aliveWithinSeconds: number;
+  /** Pending work and no successful run for this long is a warning (the guide's "has not run recently"). */
+  staleAfterMs?: number;
+  /** The Spotify app, whose quota pause is not a fault. */
+  clientId?: string;
 }
+
+/** Health options from the configuration: what every caller uses. */
+export function healthOptions(config: Config): HealthOptions {
+  return { aliveWithinSeconds: config.WORKER_ALIVE_WITHIN_SECONDS, staleAfterMs: config.ENRICH_STALE_AFTER, clientId: config.SPOTIFY_CLIENT_ID };
+}
+
+/** This many finished runs in a row failing is a warning. */
+const FAILING_RUNS = 5;
 
 function message(err: unknown): string {
   const e = err as { code?: string; message?: string };
@@ -44,6 +58,7 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
     worker: { ok: false, alive: 0, lastSeenAt: null, concurrency: 0 },
     queue: null,
     connections: null,
+    enrichment: null,
     checks: [],
   };
   const started = performance.now();
@@ -112,9 +127,50 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
         reconnectSoon: Number(c.rows[0]!.soon),
         needReconnect: Number(c.rows[0]!.dead),
       };
+      const e = await pool.query<{ pending: string; last_success: Date | null; paused_until: Date | null; statuses: string[] | null }>(
+        `select (select coalesce(sum(c.listens), 0) from listen_counts c
+                  join spotify_tokens st on st.user_id = c.user_id and st.state = 'valid'
+                 where c.kind = 'track' and c.status = 'pending') as pending,
+                (select max(finished_at) from enrichment_runs where status in ('succeeded', 'partial')) as last_success,
+                (select blocked_until from spotify_rate_state where client_id = $1 and blocked_until > now()
+                    and blocked_reason = 'QUOTA_EXCEEDED') as paused_until,
+                (select array_agg(status) from (select status from enrichment_runs where finished_at is not null
+                    and status not in ('skipped') order by id desc limit ${FAILING_RUNS}) r) as statuses`,
+        [opts.clientId ?? ""],
+      );
+      const er = e.rows[0]!;
+      const statuses = er.statuses ?? [];
+      report.enrichment = {
+        pendingListens: Number(er.pending),
+        lastSuccessAt: er.last_success?.toISOString() ?? null,
+        pausedUntil: er.paused_until?.toISOString() ?? null,
+        recentFailures: statuses.length === FAILING_RUNS && statuses.every((s) => s === "failed") ? FAILING_RUNS : statuses.filter((s) => s === "failed").length,
+      };
     } catch {
       // Before migrations the tables are missing; the migrations check already says so.
     }
+  }
+  if (report.enrichment && opts.staleAfterMs !== undefined) {
+    const e = report.enrichment;
+    const since = e.lastSuccessAt ? Date.now() - new Date(e.lastSuccessAt).getTime() : Infinity;
+    const stale = e.pendingListens > 0 && since > opts.staleAfterMs && !e.pausedUntil;
+    const hours = (opts.staleAfterMs / 3_600_000).toLocaleString("en-US", { maximumFractionDigits: 1 });
+    report.checks.push({
+      name: "enrichment",
+      ok: !stale,
+      message: e.pendingListens === 0
+        ? "no listens waiting for enrichment"
+        : e.pausedUntil
+          ? `${e.pendingListens} listens waiting: paused by Spotify's daily quota until ${e.pausedUntil}`
+          : stale
+            ? `Enrichment has not run recently: ${e.pendingListens} listens waiting and no successful run in the last ${hours} h${e.lastSuccessAt ? ` (last ${e.lastSuccessAt})` : " (none yet)"} — is a worker running? See the run log.`
+            : `${e.pendingListens} listens waiting; last successful run ${e.lastSuccessAt}`,
+    });
+    report.checks.push({
+      name: "runs",
+      ok: e.recentFailures < FAILING_RUNS,
+      message: e.recentFailures >= FAILING_RUNS ? `the last ${FAILING_RUNS} enrichment runs failed — see the run log for their errors` : "enrichment runs are not failing",
+    });
   }
   report.checks.push({
     name: "migrations",

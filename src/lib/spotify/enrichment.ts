@@ -9,10 +9,10 @@ import {
   applyResults,
   artistsToFetch,
   claimItems,
-  countPending,
   eligibleUsers,
   hasValidConnection,
   pendingItems,
+  refreshBacklog,
   releaseClaims,
   requeueStale,
   resolveFromCatalogue,
@@ -155,6 +155,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
   let tracksDetailed = 0;
   const finish = async (): Promise<EnrichStats> => {
     outcome.apiCalls = callStats.calls;
+    outcome.apiStatuses = callStats.statuses;
     outcome.rateLimited = callStats.rateLimited;
     outcome.waitMs = Math.round(callStats.waitMs);
     await releaseClaims(db, owner).catch(() => undefined);
@@ -174,7 +175,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       apiCalls: total(callStats.calls),
       callsByEndpoint: callStats.calls,
       rateLimited: callStats.rateLimited,
-      remaining: await countPending(db, userId),
+      remaining: await refreshBacklog(db, userId),
       resumeAt: outcome.resumeAt,
       error: outcome.error,
     };

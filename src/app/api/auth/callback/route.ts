@@ -26,7 +26,7 @@ export async function GET(request: Request): Promise<Response> {
   if (!expected || !code || params.get("state") !== expected.state) return fail("state_mismatch");
   try {
     const { session } = await completeSignIn(db, config, tokenKey(config), code, expected.codeVerifier);
-    return back("/settings", [clearedOauthCookie(secure), sessionCookie(session.token, session.expiresAt, secure)]);
+    return back("/dashboard", [clearedOauthCookie(secure), sessionCookie(session.token, session.expiresAt, secure)]);
   } catch (err) {
     log.warn(`sign-in failed: ${(err as Error).message}`);
     return fail(err instanceof AccountsError ? err.code : "sign_in_failed");

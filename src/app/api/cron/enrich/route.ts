@@ -1,4 +1,4 @@
-import { checkCronSecret } from "@/lib/auth/cron-secret";
+import { checkBearer } from "@/lib/auth/bearer";
 import { jsonError } from "@/lib/auth/guard";
 import { tokenKey } from "@/lib/auth/token-crypto";
 import { appDb } from "@/lib/db/app-db";
@@ -17,7 +17,7 @@ const INLINE_MS = 25_000;
  */
 async function handle(request: Request): Promise<Response> {
   const { db, config } = appDb();
-  const auth = checkCronSecret(request.headers.get("authorization"), config.CRON_SECRET);
+  const auth = checkBearer(request.headers.get("authorization"), config.CRON_SECRET);
   if (auth === "disabled") return jsonError(503, "cron_disabled", "This endpoint is off: set CRON_SECRET to use it.");
   if (auth === "refused") return jsonError(401, "unauthorized", "Send Authorization: Bearer <CRON_SECRET>.");
   if (new URL(request.url).searchParams.get("inline") === "1") {

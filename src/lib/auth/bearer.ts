@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
-export type CronAuth = "ok" | "disabled" | "refused";
+export type BearerCheck = "ok" | "disabled" | "refused";
 
 /**
- * The cron endpoint's check: `Authorization: Bearer $CRON_SECRET`, compared in constant time
- * (hashes first, so even the length leaks nothing). Without a configured secret the endpoint is off.
+ * `Authorization: Bearer <secret>` (the cron endpoint's CRON_SECRET, the metrics' METRICS_TOKEN),
+ * compared in constant time (hashes first, so even the length leaks nothing). No secret: "disabled".
  */
-export function checkCronSecret(header: string | null, secret: string | undefined): CronAuth {
+export function checkBearer(header: string | null, secret: string | undefined): BearerCheck {
   if (!secret) return "disabled";
   const given = header?.startsWith("Bearer ") ? header.slice(7) : "";
   const a = createHash("sha256").update(given).digest();

@@ -1,0 +1,127 @@
+import { notFound, redirect } from "next/navigation";
+import { pageUser } from "@/lib/auth/page-user";
+import { appDb } from "@/lib/db/app-db";
+import { isAdmin } from "@/lib/monitoring/admins";
+import { operatorView } from "@/lib/monitoring/operator";
+
+export const dynamic = "force-dynamic";
+
+export default async function Admin() {
+  const user = await pageUser();
+  if (!user) redirect("/");
+  if (!(await isAdmin(user))) notFound();
+  const { db, config } = appDb();
+  const v = await operatorView(db, config);
+  const n = (x: number) => x.toLocaleString("en-US");
+  return (
+    <main>
+      <h1>Operator</h1>
+      <section className="panel">
+        <h2>Spotify limits</h2>
+        <dl className="facts" data-testid="rate">
+          <dt>Calls in the last 24 h</dt>
+          <dd>
+            {n(v.rate.usedToday)} of {n(v.rate.perDay)}
+          </dd>
+          <dt>Rate</dt>
+          <dd>{v.rate.perMinute} calls a minute</dd>
+          <dt>Blocked</dt>
+          <dd>{v.rate.blockedUntil ? `until ${v.rate.blockedUntil.toISOString()} (${v.rate.blockedReason})` : "no"}</dd>
+          <dt>Batch endpoints</dt>
+          <dd>{v.rate.batchEndpoints}</dd>
+        </dl>
+      </section>
+      <section className="panel">
+        <h2>Queue</h2>
+        <table className="list" data-testid="queue">
+          <thead>
+            <tr>
+              <th>Task</th>
+              <th>Ready</th>
+              <th>Scheduled</th>
+              <th>Running</th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.queue.length === 0 ? (
+              <tr>
+                <td colSpan={4} className="muted">
+                  Empty.
+                </td>
+              </tr>
+            ) : (
+              v.queue.map((q) => (
+                <tr key={q.task}>
+                  <td>{q.task}</td>
+                  <td>{q.ready}</td>
+                  <td>{q.scheduled}</td>
+                  <td>{q.running}</td>
+                </tr>
+              ))
+            )}
+          </tbody>
+        </table>
+      </section>
+      <section className="panel">
+        <h2>People</h2>
+        <table className="list" data-testid="backlogs">
+          <thead>
+            <tr>
+              <th>Spotify id</th>
+              <th>Connection</th>
+              <th>Listens</th>
+              <th>Pending</th>
+              <th>Tracks left (need a call)</th>
+              <th>Last run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.users.map((u) => (
+              <tr key={u.spotifyId}>
+                <td>{u.displayName ? `${u.displayName} (${u.spotifyId})` : u.spotifyId}</td>
+                <td>{u.connection}</td>
+                <td>{n(u.listens)}</td>
+                <td>{n(u.pending)}</td>
+                <td>
+                  {n(u.uniqueLeft)} ({n(u.needingCalls)})
+                </td>
+                <td>{u.lastRun ? `${u.lastRun.slice(0, 16).replace("T", " ")} ${u.lastStatus}` : "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section className="panel">
+        <h2>Run log</h2>
+        <table className="runs" data-testid="all-runs">
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Person</th>
+              <th>Trigger</th>
+              <th>Status</th>
+              <th>Tracks</th>
+              <th>Calls</th>
+              <th>Note</th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.runs.map((r) => (
+              <tr key={r.id}>
+                <td>{r.startedAt.slice(0, 16).replace("T", " ")}</td>
+                <td>{r.spotifyId ?? "—"}</td>
+                <td>{r.trigger}</td>
+                <td>{r.status}</td>
+                <td>
+                  {r.itemsMatched}/{r.itemsAttempted}
+                </td>
+                <td>{r.apiCalls}</td>
+                <td className="muted">{r.error ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,26 @@
+import { redirect } from "next/navigation";
+import { SpotifyEnrichment } from "@/components/dashboard/spotify-enrichment";
+import { UploadExport } from "@/components/dashboard/upload-export";
+import { pageUser } from "@/lib/auth/page-user";
+import { appDb } from "@/lib/db/app-db";
+import { enrichmentPanel } from "@/lib/monitoring/enrichment-panel";
+
+export const dynamic = "force-dynamic";
+
+export default async function Dashboard() {
+  const user = await pageUser();
+  if (!user) redirect("/");
+  const { db, config } = appDb();
+  const panel = await enrichmentPanel(db, config, user.id);
+  return (
+    <main>
+      <h1>Your listening history</h1>
+      <p className="muted">
+        Every listen is kept as soon as it is imported; Spotify&apos;s catalogue fills it in in the background. See it on the{" "}
+        <a href="/history">history</a> page.
+      </p>
+      <UploadExport />
+      <SpotifyEnrichment initial={panel} />
+    </main>
+  );
+}
