@@ -115,6 +115,19 @@ describe("imports of generated exports: formats, and never a listen twice", () =
     expect(await count(users.bob!)).toBe(known(all));
   });
 
+  it("two overlapping uploads imported at the same moment: each listen once, both complete", async () => {
+    const all = [...generateExport({ format: "extended-new", entries: 3000, seed: "race" })];
+    const [a, b] = await Promise.all([
+      importAsUpload(t, users.bob!, await zipOf(all.slice(0, 2000), "extended-new", "race-a.zip")),
+      importAsUpload(t, users.bob!, await zipOf(all.slice(1000), "extended-new", "race-b.zip")),
+    ]);
+    expect([a.status, b.status]).toEqual(["completed", "completed"]);
+    const known = all.filter((e) => e.master_metadata_track_name !== null || e.episode_name !== null || e.audiobook_title !== null).length;
+    expect(a.inserted + b.inserted).toBe(known);
+    const rows = await t.pool.query("select count(*)::int as n from listens where upload_id = any($1)", [[a.uploadId, b.uploadId]]);
+    expect(rows.rows[0].n).toBe(known);
+  });
+
   it("a basic export overlapping an extended one adds nothing for the overlap", async () => {
     const seed = "both";
     const extended = [...generateExport({ format: "extended-new", entries: N, seed })];

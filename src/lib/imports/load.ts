@@ -145,7 +145,7 @@ const fromMs = (col: string) => `(timestamptz 'epoch' + ${col} * interval '1 mil
  * projection (seq, group, time) and joined back by seq, so the wide rows are never sorted: they
  * stream out in staging order, which is the export's (nearly time-sorted) order.
  */
-export const KEYED = `
+const KEYED = `
   select ${LISTEN_COLUMNS.map((c) => (c === "played_at" ? `${fromMs("s.played_at_ms")} as played_at` : c === "offline_at" ? `${fromMs("s.offline_at_ms")} as offline_at` : `s.${c}`)).join(", ")},
          ${dedupeKeySql("o.occurrence", "s.group_key")} as dedupe_key
   from import_stage s

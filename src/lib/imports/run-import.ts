@@ -128,6 +128,9 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
         await client.query("begin");
         let writer: StagingWriter | undefined;
         try {
+          // One import at a time per person: two overlapping uploads would otherwise insert the same
+          // keys from two transactions, each waiting on the other.
+          await client.query("select pg_advisory_xact_lock(hashtext('liner:import'), hashtext($1))", [userId]);
           await createStagingTable(client);
           writer = new StagingWriter(client);
           read = await readHistory(upload.members, {
