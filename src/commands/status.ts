@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../lib/config/env";
 import { openDatabase } from "../lib/db/connect";
-import { checkHealth } from "../lib/monitoring/health";
+import { checkHealth, healthOptions } from "../lib/monitoring/health";
 
 /** `liner status`: the same report as GET /api/health, for a terminal. Exit 1 when not ok. */
 export async function status(config: Config, args: string[]): Promise<number> {
@@ -14,7 +14,7 @@ export async function status(config: Config, args: string[]): Promise<number> {
     return 1;
   }
   try {
-    const report = await checkHealth(database.pool, { aliveWithinSeconds: config.WORKER_ALIVE_WITHIN_SECONDS });
+    const report = await checkHealth(database.pool, healthOptions(config));
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {
