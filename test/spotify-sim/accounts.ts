@@ -126,7 +126,8 @@ export class AccountsState {
   issueCode(client: SimClient, userId: string, redirectUri: string, scope: string, challenge: string | null): string {
     this.user(userId);
     const code = randomToken();
-    this.codes.set(code, { clientId: client.clientId, userId, redirectUri, scope, challenge, expiresAt: this.clock.now() + 10 * 60_000 });
+    // Ten wall-clock minutes, whatever the time scale: a sign-in is a person's pace, not Spotify's.
+    this.codes.set(code, { clientId: client.clientId, userId, redirectUri, scope, challenge, expiresAt: Date.now() + 10 * 60_000 });
     return code;
   }
 
@@ -158,7 +159,7 @@ export class AccountsState {
       const code = this.codes.get(codeValue);
       // Codes are single-use: whatever happens next, this one is spent.
       this.codes.delete(codeValue);
-      if (!code || code.clientId !== clientId || code.expiresAt < now) return oauthError(400, "invalid_grant", "Invalid authorization code");
+      if (!code || code.clientId !== clientId || code.expiresAt < Date.now()) return oauthError(400, "invalid_grant", "Invalid authorization code");
       if (form.get("redirect_uri") !== code.redirectUri) return oauthError(400, "invalid_grant", "Invalid redirect URI");
       const verifier = form.get("code_verifier");
       if (code.challenge) {

@@ -55,5 +55,6 @@ export async function simulatorTokens(sim: SpotifySimulator, spotifyUser: string
     body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirect, client_id: sim.clientId, code_verifier: verifier }),
   });
   const body = (await t.json()) as { access_token: string; refresh_token: string; expires_in: number; scope: string };
+  if (!t.ok) throw new Error(`the simulator refused the token exchange: ${JSON.stringify(body)}`);
   return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresAt: new Date(Date.now() + body.expires_in * 1000), scope: body.scope };
 }
