@@ -47,10 +47,9 @@ function when(d: Date): string {
 /** "about 3 days at 1,000 calls a day", from the calls left and the budget. */
 export function etaText(calls: number, perMinute: number, perDay: number): { seconds: number; text: string } {
   if (calls <= 0) return { seconds: 0, text: "nothing left to fetch" };
-  const byRate = (calls / perMinute) * 60;
-  const days = Math.floor(calls / perDay);
-  // Within the daily budget the rate decides; beyond it, whole days of budget do.
-  const seconds = calls <= perDay ? byRate : days * 86_400 + ((calls - days * perDay) / perMinute) * 60;
+  // Each day's budget goes at the steady rate; between them, waits of a day for the window to roll.
+  const fullDays = Math.ceil(calls / perDay) - 1;
+  const seconds = fullDays * 86_400 + ((calls - fullDays * perDay) / perMinute) * 60;
   const perDayText = `${perDay.toLocaleString("en-US")} calls a day`;
   if (seconds < 90) return { seconds, text: `about a minute at ${perMinute} calls a minute` };
   if (seconds < 3600) return { seconds, text: `about ${Math.round(seconds / 60)} minutes at ${perMinute} calls a minute` };
