@@ -40,7 +40,12 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
   });
 
   const uploadsDir = () => path.join(dataDir, "uploads");
-  const filesWaiting = () => (existsSync(uploadsDir()) ? readdirSync(uploadsDir()) : []);
+  const listWaiting = () => (existsSync(uploadsDir()) ? readdirSync(uploadsDir()) : []);
+  /** The files in the uploads folder, once the import that ended has had a moment to remove its own. */
+  const filesWaiting = async () => {
+    for (let i = 0; i < 40 && listWaiting().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    return listWaiting();
+  };
   const getStatus = (who: "ann" | "bob", uploadId: string) =>
     call(status as Handler, "GET", `/api/uploads/${uploadId}/status`, { cookie: people[who].cookie, params: { uploadId } });
 
@@ -91,7 +96,7 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
       error: null,
       files: [{ name: "MyData/StreamingHistory0.json", status: "imported", format: "basic-music", entries: 4720, skipped: 5 }],
     });
-    expect(filesWaiting()).toEqual([]);
+    expect(await filesWaiting()).toEqual([]);
   });
 
   it("a bad upload ends failed, with the person's file name in the message", async () => {
@@ -106,7 +111,7 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
     const done = await waitFor(uploadId);
     expect(done.status).toBe("failed");
     expect(done.error).toMatch(/^my data ✓\.zip is not a complete zip file/);
-    expect(filesWaiting()).toEqual([]);
+    expect(await filesWaiting()).toEqual([]);
   });
 
   it("refuses a body over UPLOAD_MAX_BYTES with 413, declared or streamed, and keeps nothing", async () => {
@@ -132,14 +137,14 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
     expect(streamed.status).toBe(413);
     // It stopped reading soon after the limit, rather than taking the whole body.
     expect(sent).toBeLessThan(LIMIT * 2);
-    expect(filesWaiting()).toEqual([]);
+    expect(await filesWaiting()).toEqual([]);
     expect(await t.db.selectFrom("upload_jobs").select("id").execute()).toEqual(before);
   });
 
   it("refuses an empty body", async () => {
     const res = await call(upload as Handler, "PUT", "/api/uploads", { cookie: people.ann.cookie, origin: APP_URL, body: Buffer.alloc(0) });
     expect(res.status).toBe(400);
-    expect(filesWaiting()).toEqual([]);
+    expect(await filesWaiting()).toEqual([]);
   });
 
   it("shows counts while an import runs", async () => {

@@ -170,12 +170,11 @@ export async function insertStaged(
   await client.query("set local work_mem = '64MB'");
   await client.query("analyze import_stage");
   let upgraded = 0;
-  const { rows } = await client.query<{ minute: boolean; second: boolean }>(
-    `select exists (select 1 from listens where user_id = $1 and played_at_precision = 'minute') as minute,
-            exists (select 1 from import_stage where played_at_precision = 'second') as second`,
-    [userId],
-  );
-  if (rows[0]!.minute && rows[0]!.second) {
+  const exists = async (query: string, values: unknown[] = []) => (await client.query(`select exists (${query}) as e`, values)).rows[0].e === true;
+  if (
+    (await exists("select 1 from import_stage where played_at_precision = 'second'")) &&
+    (await exists("select 1 from listens where user_id = $1 and played_at_precision = 'minute'", [userId]))
+  ) {
     const upgrade = await client.query(
       `update listens l set
          played_at = k.played_at, played_at_precision = 'second',

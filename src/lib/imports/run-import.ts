@@ -151,7 +151,7 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
           await client.query(
             `update upload_jobs set status = 'completed', finished_at = now(), entries_total = $2, entries_processed = $2,
                     inserted = $3, duplicates = $4, upgraded = $5, skipped = $6, skipped_reasons = $7, files = $8,
-                    bytes_processed = bytes_total, error = null
+                    bytes_processed = bytes_total, error = null${opts.removeFile ? ", file_path = null" : ""}
              where id = $1`,
             [uploadId, read.entries, inserted, duplicates, upgraded, read.skipped, JSON.stringify(read.skippedReasons), JSON.stringify(read.files)],
           );
@@ -168,7 +168,8 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
       log.info(
         `upload ${uploadId}: ${read!.entries} entries, ${result.inserted} new, ${result.duplicates} duplicates, ${read!.skipped} skipped`,
       );
-      await finishFile(db, uploadId, filePath, opts.removeFile);
+      // Its path was cleared with the completion; a removal that fails here only leaves a stray file.
+      if (opts.removeFile) await rm(filePath, { force: true }).catch((err: Error) => log.warn(`${filePath} not removed: ${err.message}`));
       return {
         status: "completed",
         uploadId,
