@@ -16,7 +16,7 @@ function Tops({ title, items, testId }: { title: string; items: TopEntry[]; test
           {items.map((t, i) => (
             <li key={`${t.name}-${i}`} className="top">
               {/* eslint-disable-next-line @next/next/no-img-element -- covers come from Spotify's (or the simulator's) image host */}
-              {t.image ? <img src={t.image} alt="" loading="lazy" /> : <div className="noimage" aria-hidden />}
+              {t.image ? <img src={t.image} alt="" /> : <div className="noimage" aria-hidden />}
               <div>
                 <span className="rank">{i + 1}. </span>
                 <strong>{t.name}</strong>

@@ -98,7 +98,8 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   const enrichable = listens.enriched + listens.pending + listens.notFound + listens.failed;
   const percent = enrichable === 0 ? 0 : Math.floor((listens.enriched / enrichable) * 1000) / 10;
 
-  const needingCalls = backlog?.call_items ?? 0;
+  // The backlog is recounted after each run; with nothing pending it is zero whatever it last said.
+  const needingCalls = listens.pending === 0 ? 0 : (backlog?.call_items ?? 0);
   const callsPerItem = num(perItem.rows[0]?.items) > 0 ? num(perItem.rows[0]?.calls) / num(perItem.rows[0]?.items) : 1;
   const calls = Math.ceil(needingCalls * Math.min(callsPerItem, 2));
   const eta = backlog && listens.pending > 0 ? { calls, ...etaText(calls, budget.perMinute, budget.perDay) } : null;
@@ -120,7 +121,7 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   return {
     listens,
     percent,
-    backlog: { uniqueTracks: backlog?.pending_items ?? 0, needingCalls, computedAt: backlog?.computed_at.toISOString() ?? null },
+    backlog: { uniqueTracks: listens.pending === 0 ? 0 : (backlog?.pending_items ?? 0), needingCalls, computedAt: backlog?.computed_at.toISOString() ?? null },
     eta,
     state,
     budget: { perMinute: budget.perMinute, perDay: budget.perDay, usedToday: rate.usedToday },
