@@ -1,5 +1,11 @@
-import { createHash, hash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { KEY_SEPARATOR, normaliseName } from "./normalise";
+
+// crypto.hash (one shot, no Hash object) arrived in Node 20.12; Liner supports 20.9.
+const sha256Hex: (data: string) => string =
+  typeof crypto.hash === "function"
+    ? (data) => crypto.hash("sha256", data, "hex")
+    : (data) => crypto.createHash("sha256").update(data, "utf8").digest("hex");
 
 /**
  * A listen's identity across uploads: what was played (item), the minute it ended, the ms played,
@@ -9,9 +15,13 @@ import { KEY_SEPARATOR, normaliseName } from "./normalise";
  *   what lets a basic export overlapping an extended one add nothing.
  * - The minute rather than the second, because account-data exports give only the minute.
  * - The occurrence index keeps two truly distinct plays that look alike (same song, same minute,
- *   same ms) as two listens. It is counted over the whole upload, sorted by full timestamp, so an
- *   export split across files numbers them the same way whatever the file order, and the same
- *   listens in a later upload get the same keys.
+ *   same ms) as two listens. It is counted over the whole upload, never per file: Spotify splits
+ *   an export into files by size, so identical plays of one minute can straddle two files, and
+ *   counting per file would give both index 0 and lose one. Over the whole upload, n identical
+ *   entries always get the keys 0…n-1, whatever the order of the files — so the same export, or
+ *   any export covering that minute completely, produces the same keys again.
+ * - Key = sha256(sha256(item ‖ minute ‖ ms) ‖ occurrence as 4 bytes): the inner hash is computed
+ *   in JavaScript while reading, the outer in SQL once the whole upload is staged.
  */
 
 const S = KEY_SEPARATOR;
@@ -40,14 +50,14 @@ export const minuteOf = (playedAtMs: number): number => Math.floor(playedAtMs / 
  * entry, with the one-shot hash (a Hash object per entry costs more than the hashing).
  */
 export function groupKeyHex(item: string, playedAtMs: number, msPlayed: number): string {
-  return hash("sha256", `${item}${S}${minuteOf(playedAtMs)}${S}${msPlayed}`, "hex");
+  return sha256Hex(`${item}${S}${minuteOf(playedAtMs)}${S}${msPlayed}`);
 }
 
 /** The dedupe key in JavaScript — the reference the SQL is tested against. */
 export function dedupeKey(item: string, playedAtMs: number, msPlayed: number, occurrence: number): Buffer {
   const n = Buffer.alloc(4);
   n.writeInt32BE(occurrence);
-  return createHash("sha256").update(Buffer.concat([Buffer.from(groupKeyHex(item, playedAtMs, msPlayed), "hex"), n])).digest();
+  return crypto.createHash("sha256").update(Buffer.concat([Buffer.from(groupKeyHex(item, playedAtMs, msPlayed), "hex"), n])).digest();
 }
 
 /**
