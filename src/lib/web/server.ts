@@ -14,6 +14,9 @@ export async function startWebServer(opts: { root: string; host: string; port: n
   const server = http.createServer((req, res) => {
     void handle(req, res);
   });
+  // Node ends a request not fully received within 5 minutes; a 1 GB export on a slow link takes
+  // longer. Uploads stream to disk, so a long one costs no memory; headers stay on a short timer.
+  server.requestTimeout = 2 * 60 * 60 * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
