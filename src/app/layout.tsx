@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { pageUser } from "@/lib/auth/page-user";
+import { loadConfig } from "@/lib/config/env";
 import { isAdmin } from "@/lib/monitoring/admins";
 import "./globals.css";
 
@@ -15,6 +16,11 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body>
+        {loadConfig().LINER_DEMO && (
+          <p className="demo-banner" role="note">
+            Demo: Spotify is simulated on this machine — the catalogue, the sign-in and the limits are stand-ins.
+          </p>
+        )}
         {user && (
           <nav className="top" aria-label="Main">
             <a className="brand" href="/dashboard">

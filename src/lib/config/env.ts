@@ -70,6 +70,8 @@ export const envSchema = z.object({
   WORKER_HEARTBEAT_SECONDS: positiveInt(3600).default(15),
   WORKER_ALIVE_WITHIN_SECONDS: positiveInt(86400).default(60),
   NEXT_TELEMETRY_DISABLED: bool.default(true),
+  // `npm run demo` sets this: every page says plainly that Spotify is simulated.
+  LINER_DEMO: bool.default(false),
   // Imports: what one upload may be, and what a zip may unpack to (zip-bomb guards).
   UPLOAD_MAX_BYTES: byteSize.default(1024 ** 3),
   IMPORT_MAX_ZIP_ENTRIES: positiveInt(1_000_000).default(10_000),
