@@ -35,7 +35,9 @@ describe("API routes: sessions, isolation, cross-site refusal", () => {
   const url = (r: RouteModule, params: Record<string, string>) => r.pattern.replace(/\[(\w+)\]/g, (_, p: string) => params[p]!);
 
   it("finds the routes it guards", () => {
-    expect(routes.map((r) => r.pattern)).toEqual(expect.arrayContaining(["/api/me", "/api/spotify/connection", "/api/account"]));
+    expect(routes.map((r) => r.pattern)).toEqual(
+      expect.arrayContaining(["/api/me", "/api/spotify/connection", "/api/account", "/api/uploads", "/api/spotify/enrich", "/api/spotify/enrich/runs", "/api/spotify/enrich/retry"]),
+    );
   });
 
   it("every private route answers 401 without a session, and 401 for a forged one", async () => {
@@ -67,11 +69,18 @@ describe("API routes: sessions, isolation, cross-site refusal", () => {
 
   it("every route with an id answers 404 for another person's id", async () => {
     const withIds = routes.filter((r) => r.params.length > 0 && !PUBLIC.has(r.pattern));
+    expect(withIds.map((r) => r.pattern)).toContain("/api/uploads/[uploadId]/status");
+    // Real ids that belong to Ann, asked for by Bob; and the owner herself gets them.
+    const annsUpload = await t.db.insertInto("upload_jobs").values({ user_id: people.ann.id }).returning("id").executeTakeFirstOrThrow();
+    const owned: Record<string, string> = { uploadId: annsUpload.id };
     for (const r of withIds) {
       for (const [method, handler] of Object.entries(r.handlers)) {
-        const params = fill(r);
+        const params = Object.fromEntries(r.params.map((p) => [p, owned[p]!]));
+        expect(Object.values(params).every(Boolean), `an owned id for every parameter of ${r.pattern}`).toBe(true);
         const res = await call(handler, method, url(r, params), { cookie: people.bob.cookie, params, origin: APP_URL });
         expect(res.status, `${method} ${r.pattern}`).toBe(404);
+        const own = await call(handler, method, url(r, params), { cookie: people.ann.cookie, params, origin: APP_URL });
+        expect(own.status, `${method} ${r.pattern} for its owner`).toBe(200);
       }
     }
   });
