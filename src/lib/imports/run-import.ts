@@ -144,6 +144,9 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
             },
           });
           await writer.finish();
+          // Everything is read: say so before the INSERT, which can take a while on large uploads.
+          await writing;
+          writeProgress(read, true);
           await writing;
           report("saving");
           const { inserted, upgraded } = await insertStaged(client, userId, uploadId);
