@@ -151,7 +151,8 @@ describe("the worker and bad uploads", () => {
     let rows: { id: string; status: string; error: string | null; inserted: number }[] = [];
     while (Date.now() < deadline) {
       rows = await t.db.selectFrom("upload_jobs").select(["id", "status", "error", "inserted"]).execute();
-      if (rows.every((r) => r.status === "completed" || r.status === "failed")) break;
+      // The file goes once the import's transaction has committed: wait for both.
+      if (rows.every((r) => r.status === "completed" || r.status === "failed") && !existsSync(badPath) && !existsSync(goodPath)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
