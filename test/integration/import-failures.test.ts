@@ -159,6 +159,8 @@ describe("the worker and bad uploads", () => {
     expect(byId[bad]).toMatchObject({ status: "failed", inserted: 0 });
     expect(byId[bad]!.error).toMatch(/^endsong_7\.json: the file ends before its array does/);
     expect(byId[goodId]).toMatchObject({ status: "completed", inserted: 943 });
+    // Files go right after the commit that ends each upload.
+    for (let i = 0; i < 40 && (existsSync(badPath) || existsSync(goodPath)); i++) await new Promise((res) => setTimeout(res, 50));
     expect(existsSync(badPath)).toBe(false);
     expect(existsSync(goodPath)).toBe(false);
     // Both jobs succeeded as jobs: nothing is left to retry.
