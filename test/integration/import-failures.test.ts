@@ -69,6 +69,14 @@ describe("bad input fails the upload with a message naming the file, and keeps n
     await expectFailure(zip, "bomb.zip", /bomb\.zip unpacks to more than the 1 MB allowed/, { ...defaultLimits, maxTotalBytes: 1024 * 1024 });
   });
 
+  it("a zip that declares smaller sizes than it unpacks to", async () => {
+    const zip = await readFile(await makeZip({ "MyData/StreamingHistory0.json": basic }));
+    // Rewrite the central directory's uncompressed size (offset 24 of its 0x02014b50 record).
+    const at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    zip.writeUInt32LE(1000, at + 24);
+    await expectFailure(await writeTemp("liar.zip", zip), "liar.zip", /MyData\/StreamingHistory0\.json \(in liar\.zip\) could not be read \(it unpacks to more than the 1000 bytes the zip declares\)/);
+  });
+
   it("JSON that is not an array", async () => {
     await expectFailure(await writeTemp("x.json", JSON.stringify({ endTime: "2024-01-01 00:00" })), "StreamingHistory0.json", /StreamingHistory0\.json is not a JSON array/);
   });
