@@ -6,7 +6,7 @@
  * peak RSS is the importer's alone. Prints a table and writes bench/results/import.json.
  *
  * Database: TEST_DATABASE_URL or DATABASE_URL (a server where a database may be created), else an
- * embedded PostgreSQL in a temporary folder.
+ * embedded PostgreSQL in a temporary folder. BENCH_PHASES=1 prints when each phase ends.
  */
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";

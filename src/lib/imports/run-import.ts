@@ -135,7 +135,7 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
           writer = new StagingWriter(client);
           read = await readHistory(upload.members, {
             uploadName: name,
-            single: upload.members.length === 1 && upload.members[0]!.name === name,
+            single: upload.kind === "json",
             sink: writer,
             onProgress: (p) => {
               read = p;
