@@ -1,49 +1,29 @@
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateCatalogue, startSpotifySimulator, type SpotifySimulator } from "../spotify-sim";
-import { launchBrowser, screenshot } from "../support/browser";
-import { freePort, startLiner, waitForStatus, type LinerProcess } from "../support/liner-process";
-import { simulatorEnv } from "../support/spotify";
+import { startAppWithBrowser, type AppUnderTest } from "../support/app";
+import { screenshot } from "../support/browser";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 describe("Sign in with Spotify in a real browser", () => {
   let t: TestDatabase;
   let sim: SpotifySimulator;
-  let liner: LinerProcess;
+  let app: AppUnderTest;
   let browser: Browser;
-  let dataDir: string;
   let appUrl: string;
 
   beforeAll(async () => {
     t = await createTestDatabase();
     sim = await startSpotifySimulator({ catalogue: generateCatalogue({ seed: "e2e", artists: 3 }), users: [{ id: "dana", displayName: "Dana Example", email: "dana@example.test", country: "SE", product: "premium" }] });
     sim.setDefaultUser("dana");
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "liner-e2e-"));
-    const port = await freePort();
-    appUrl = `http://127.0.0.1:${port}`;
-    liner = startLiner(["serve"], {
-      DATABASE_URL: t.url,
-      PORT: String(port),
-      LINER_DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      ...simulatorEnv(sim),
-    });
-    await waitForStatus(`${appUrl}/api/health`, 200, liner, 120_000);
-    browser = await launchBrowser();
+    app = await startAppWithBrowser(t, sim);
+    ({ browser, url: appUrl } = app);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    liner?.child.kill("SIGTERM");
-    await liner?.exited;
+    await app?.close();
     await sim?.close();
     await t?.drop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("signs in, shows the connection, disconnects, signs out and back in, deletes the data", async () => {

@@ -11,7 +11,8 @@ import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
 import { generateExport } from "../spotify-sim/exports";
-import { addListens, connectedUser, enrichConfig, statusCounts } from "../support/enrichment";
+import { addListens, connectedUser, enrichConfig, statusCounts, useEnrichEnv } from "../support/enrichment";
+import { until } from "../support/wait";
 import { importAsUpload, scratchDir } from "../support/imports";
 import { runLiner, runLinerAsync, startLiner } from "../support/liner-process";
 import { APP_URL, call, loadApiRoutes, type RouteModule } from "../support/routes";
@@ -23,15 +24,6 @@ const originals = [...catalogue.tracks.values()].filter((t) => t.variant === "or
 const artistOf = (t: SimTrack) => catalogue.artists.get(t.artistIds[0]!)!.name;
 const asListen = (t: SimTrack) => ({ trackId: t.id, artist: artistOf(t), track: t.name });
 const quiet = createLog("test", "error");
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const jobs = async (t: TestDatabase) =>
   (
@@ -56,18 +48,7 @@ describe("automation: every trigger ends in enrichment", () => {
   beforeEach(async () => {
     t = await createTestDatabase();
     config = enrichConfig(sim);
-    env = {
-      DATABASE_URL: t.url,
-      APP_URL,
-      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY!,
-      SPOTIFY_CALLS_PER_MINUTE: "10000",
-      SPOTIFY_CALL_BURST: "1000",
-      SPOTIFY_DAILY_BUDGET: "1000000",
-      ENRICH_ALBUM_FETCH: "false",
-      LOG_LEVEL: "warn",
-      ...simulatorEnv(sim),
-    };
-    Object.assign(process.env, env);
+    env = useEnrichEnv(t, sim, config);
     delete process.env.CRON_SECRET;
     delete process.env.ENRICH_ON_UPLOAD;
     sim.resetLimits();

@@ -1,45 +1,19 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Config } from "../../src/lib/config/env";
 import { enqueue } from "../../src/lib/jobs/enqueue";
 import { enrichJobKey } from "../../src/lib/enrichment/triggers";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
-import { addListens, connectedUser, enrichConfig, statusCounts } from "../support/enrichment";
+import { addListens, connectedUser, enrichConfig, statusCounts, useEnrichEnv } from "../support/enrichment";
+import { until } from "../support/wait";
 import { startLiner, type LinerProcess } from "../support/liner-process";
-import { simulatorEnv } from "../support/spotify";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 const catalogue = generateCatalogue({ seed: "task", artists: 30 });
 const originals = [...catalogue.tracks.values()].filter((t) => t.variant === "original");
 const artistOf = (t: SimTrack) => catalogue.artists.get(t.artistIds[0]!)!.name;
 const asListen = (t: SimTrack) => ({ trackId: t.id, artist: artistOf(t), track: t.name });
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function useEnv(config: Config, t: TestDatabase, sim: SpotifySimulator, extra: Record<string, string> = {}) {
-  const env = {
-    DATABASE_URL: t.url,
-    TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY!,
-    SPOTIFY_CALLS_PER_MINUTE: "10000",
-    SPOTIFY_CALL_BURST: "1000",
-    SPOTIFY_DAILY_BUDGET: "1000000",
-    ENRICH_ALBUM_FETCH: "false",
-    LOG_LEVEL: "warn",
-    ...simulatorEnv(sim),
-    ...extra,
-  };
-  Object.assign(process.env, env);
-  return env;
-}
 
 describe("the enrich task on a worker", () => {
   let t: TestDatabase;
@@ -56,7 +30,7 @@ describe("the enrich task on a worker", () => {
   it("works through a backlog batch by batch, each batch a run, then stops", async () => {
     t = await createTestDatabase();
     const config = enrichConfig(sim);
-    useEnv(config, t, sim, { ENRICH_BATCH_SIZE: "25" });
+    useEnrichEnv(t, sim, config, { ENRICH_BATCH_SIZE: "25" });
     const ann = await connectedUser(t, sim, config, "ann");
     await addListens(t, ann, originals.slice(0, 70).map(asListen));
     worker = await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: createLog("test", "error") });
@@ -77,7 +51,7 @@ describe("the enrich task on a worker", () => {
     t = await createTestDatabase();
     try {
       const config = enrichConfig(fast);
-      useEnv(config, t, fast);
+      useEnrichEnv(t, fast, config);
       const ann = await connectedUser(t, fast, config, "ann");
       await addListens(t, ann, originals.slice(0, 9).map(asListen));
       worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
@@ -102,7 +76,7 @@ describe("the enrich task on a worker", () => {
   it("a worker killed mid-batch leaves nothing inconsistent, and another finishes the work", { timeout: 120_000 }, async () => {
     t = await createTestDatabase();
     const config = enrichConfig(sim);
-    const env = useEnv(config, t, sim, { ENRICH_BATCH_SIZE: "200", WORKER_HEARTBEAT_SECONDS: "1" });
+    const env = useEnrichEnv(t, sim, config, { ENRICH_BATCH_SIZE: "200", WORKER_HEARTBEAT_SECONDS: "1" });
     const ann = await connectedUser(t, sim, config, "ann");
     const tracks = originals.slice(0, 150);
     await addListens(t, ann, tracks.map(asListen));

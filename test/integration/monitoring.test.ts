@@ -14,9 +14,8 @@ import { operatorView } from "../../src/lib/monitoring/operator";
 import { enrichListens } from "../../src/lib/spotify/enrichment";
 import { historyStats } from "../../src/lib/stats/history";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
-import { addListens, connectedUser, enrichConfig, enrichContext } from "../support/enrichment";
+import { addListens, connectedUser, enrichConfig, enrichContext, useEnrichEnv } from "../support/enrichment";
 import { APP_URL, call, loadApiRoutes, type RouteModule } from "../support/routes";
-import { simulatorEnv } from "../support/spotify";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 const catalogue = generateCatalogue({ seed: "monitor", artists: 20 });
@@ -36,15 +35,7 @@ describe("monitoring: the panel, health, metrics, alerts, operator view, stats",
   beforeEach(async () => {
     t = await createTestDatabase();
     config = enrichConfig(sim);
-    Object.assign(process.env, {
-      DATABASE_URL: t.url,
-      APP_URL,
-      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY!,
-      SPOTIFY_CALLS_PER_MINUTE: "10000",
-      SPOTIFY_CALL_BURST: "1000",
-      SPOTIFY_DAILY_BUDGET: "1000000",
-      ...simulatorEnv(sim),
-    });
+    useEnrichEnv(t, sim, config);
     for (const k of ["METRICS_TOKEN", "ADMIN_SPOTIFY_IDS", "ALERT_WEBHOOK_URL"]) delete process.env[k];
     routes = await loadApiRoutes();
   });

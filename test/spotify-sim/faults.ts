@@ -1,6 +1,7 @@
 import { Rng } from "./random";
 
-export type FaultKind = "server_error" | "slow" | "truncated" | "malformed" | "reset";
+/** "rate_limit" is a 429 (Retry-After 1) whatever the window holds: only ever queued, never random. */
+export type FaultKind = "server_error" | "slow" | "truncated" | "malformed" | "reset" | "rate_limit";
 
 export interface FaultOptions {
   seed: string;

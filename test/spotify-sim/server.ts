@@ -245,6 +245,10 @@ export async function startSpotifySimulator(opts: SimulatorOptions = {}): Promis
       req.socket.destroy();
       return;
     }
+    if (fault === "rate_limit") {
+      entry.reason = "RATE_LIMIT";
+      return finish(429, { error: { status: 429, message: "API rate limit exceeded" } }, { "retry-after": "1" }, fault);
+    }
     if (fault === "server_error") {
       const status = [500, 502, 503][hash32(String(stats.calls)) % 3]!;
       return finish(status, { error: { status, message: "Server error" } }, {}, fault);

@@ -73,3 +73,24 @@ export async function statusCounts(t: TestDatabase, userId: string): Promise<Rec
 export function callsByEndpoint(sim: SpotifySimulator): Record<string, number> {
   return Object.fromEntries(Object.entries(sim.stats().byEndpoint).map(([e, s]) => [e, Object.values(s).reduce((a, b) => a + b, 0)]));
 }
+
+/**
+ * Points this process (routes, tasks, `liner` children) at the test database and the simulator,
+ * with generous own limits; returns the environment for child processes.
+ */
+export function useEnrichEnv(t: TestDatabase, sim: SpotifySimulator, config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  const env = {
+    DATABASE_URL: t.url,
+    APP_URL: "http://127.0.0.1:3000",
+    TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY!,
+    SPOTIFY_CALLS_PER_MINUTE: "10000",
+    SPOTIFY_CALL_BURST: "1000",
+    SPOTIFY_DAILY_BUDGET: "1000000",
+    ENRICH_ALBUM_FETCH: "false",
+    LOG_LEVEL: "warn",
+    ...simulatorEnv(sim),
+    ...extra,
+  };
+  Object.assign(process.env, env);
+  return env;
+}

@@ -1,4 +1,5 @@
 import { notFound, redirect } from "next/navigation";
+import { RunsTable } from "@/components/dashboard/runs-table";
 import { pageUser } from "@/lib/auth/page-user";
 import { appDb } from "@/lib/db/app-db";
 import { isAdmin } from "@/lib/monitoring/admins";
@@ -93,34 +94,7 @@ export default async function Admin() {
       </section>
       <section className="panel">
         <h2>Run log</h2>
-        <table className="runs" data-testid="all-runs">
-          <thead>
-            <tr>
-              <th>Started</th>
-              <th>Person</th>
-              <th>Trigger</th>
-              <th>Status</th>
-              <th>Tracks</th>
-              <th>Calls</th>
-              <th>Note</th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.runs.map((r) => (
-              <tr key={r.id}>
-                <td>{r.startedAt.slice(0, 16).replace("T", " ")}</td>
-                <td>{r.spotifyId ?? "—"}</td>
-                <td>{r.trigger}</td>
-                <td>{r.status}</td>
-                <td>
-                  {r.itemsMatched}/{r.itemsAttempted}
-                </td>
-                <td>{r.apiCalls}</td>
-                <td className="muted">{r.error ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RunsTable runs={v.runs} testId="all-runs" withPerson />
       </section>
     </main>
   );

@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { EnrichmentPanel } from "@/lib/monitoring/enrichment-panel";
+import { RunsTable } from "./runs-table";
 
 /** Polling stops when nothing is running; these states mean something is. */
 const ACTIVE = new Set(["running", "queued", "rate_limited"]);
@@ -113,36 +114,7 @@ export function SpotifyEnrichment({ initial }: { initial: EnrichmentPanel }) {
       {panel.runs.length === 0 ? (
         <p className="muted">No runs yet.</p>
       ) : (
-        <table className="runs" data-testid="runs">
-          <thead>
-            <tr>
-              <th>Started</th>
-              <th>Trigger</th>
-              <th>Status</th>
-              <th>Tracks</th>
-              <th>Listens</th>
-              <th>Calls</th>
-              <th>Note</th>
-            </tr>
-          </thead>
-          <tbody>
-            {panel.runs.map((r) => (
-              <tr key={r.id}>
-                <td>{r.startedAt.slice(0, 16).replace("T", " ")}</td>
-                <td>{r.trigger}</td>
-                <td>{r.status}</td>
-                <td>
-                  {r.itemsMatched}/{r.itemsAttempted}
-                  {r.itemsNotFound ? `, ${r.itemsNotFound} not found` : ""}
-                  {r.itemsFailed ? `, ${r.itemsFailed} failed` : ""}
-                </td>
-                <td>{n(r.listensUpdated)}</td>
-                <td>{r.apiCalls}</td>
-                <td className="muted">{r.error ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RunsTable runs={panel.runs} testId="runs" />
       )}
     </section>
   );

@@ -27,7 +27,7 @@ import { BATCH_ARTISTS, BATCH_TRACKS, filteredQuery, getAlbumTracks, getArtist, 
 import { bestMatch } from "./match";
 import { rateState, rememberBatchEndpoints, type RateBudgetOptions } from "./rate-budget";
 import type { SpotifyArtist, SpotifyTrack } from "./schemas";
-import { CallFailed, emptyStats, Forbidden, NotFound, RateLimited, Unauthorized, WebApi, type CallStats } from "./web-api";
+import { CallFailed, emptyStats, Forbidden, isItemError, NotFound, RateLimited, Unauthorized, WebApi, type CallStats } from "./web-api";
 
 export interface EnrichContext {
   db: Kysely<Database>;
@@ -390,7 +390,7 @@ async function resolveItems(
           // Same album name, another release: fetched one by one below.
           left = left.filter((i) => !onAlbum.has(i.trackId!));
         } catch (err) {
-          if (!(err instanceof CallFailed || err instanceof NotFound || err instanceof Forbidden)) throw err;
+          if (!isItemError(err)) throw err;
         }
       }
       await progress(done);
@@ -437,6 +437,16 @@ async function resolveItems(
   }
 }
 
+/** Low-priority fetches: an item that fails is left for another day; limits still stop the run. */
+async function bestEffort<T>(call: () => Promise<T>): Promise<T[]> {
+  try {
+    return [await call()];
+  } catch (err) {
+    if (isItemError(err)) return [];
+    throw err;
+  }
+}
+
 async function fetchArtists(ctx: EnrichContext, api: WebApi, userId: string, owner: string, limit: number, mayCall: () => boolean): Promise<number> {
   const { db, config } = ctx;
   const ids = await artistsToFetch(db, userId, limit);
@@ -453,11 +463,7 @@ async function fetchArtists(ctx: EnrichContext, api: WebApi, userId: string, own
     } else {
       for (const id of todo) {
         if (!mayCall()) break;
-        try {
-          got.push(await getArtist(api, id));
-        } catch (err) {
-          if (!(err instanceof NotFound || err instanceof CallFailed || err instanceof Forbidden)) throw err;
-        }
+        got.push(...(await bestEffort(() => getArtist(api, id))));
       }
     }
   } finally {
@@ -474,11 +480,7 @@ async function fetchTrackDetails(db: Kysely<Database>, api: WebApi, userId: stri
   try {
     for (const id of ids.filter((x) => mine.has(`d:${x}`))) {
       if (!mayCall()) break;
-      try {
-        got.push(await getTrack(api, id));
-      } catch (err) {
-        if (!(err instanceof NotFound || err instanceof CallFailed || err instanceof Forbidden)) throw err;
-      }
+      got.push(...(await bestEffort(() => getTrack(api, id))));
     }
   } finally {
     await upsertTracks(db, got);

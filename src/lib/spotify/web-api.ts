@@ -35,6 +35,11 @@ export class Unauthorized extends Error {
   readonly kind = "unauthorized";
 }
 
+/** Errors that belong to one item (it is not found, or failed): the batch goes on without it. */
+export function isItemError(err: unknown): err is NotFound | CallFailed | Forbidden {
+  return err instanceof NotFound || err instanceof CallFailed || err instanceof Forbidden;
+}
+
 export interface CallStats {
   calls: Record<string, number>;
   statuses: Record<string, number>;

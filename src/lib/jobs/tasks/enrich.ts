@@ -34,7 +34,8 @@ export const enrich: Task = async (payload, helpers) => {
     enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
   if ((stats.status === "rate_limited" || stats.status === "quota_paused") && stats.resumeAt) {
     await next(stats.resumeAt, "resume");
-  } else if ((stats.status === "succeeded" || stats.status === "partial") && stats.remaining > 0) {
+  } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
+    // Tracks left, or the lower-priority artist and ISRC work may have more to do: one more batch.
     await next(new Date(Date.now() + (stats.processed === 0 ? BUSY_RETRY_MS : 0)), trigger);
   }
 };
