@@ -199,7 +199,9 @@ export async function insertStaged(
     `insert into listens (user_id, upload_id, ${LISTEN_COLUMNS.join(", ")}, dedupe_key)
      select $1::bigint, $2::uuid, ${LISTEN_COLUMNS.join(", ")}, dedupe_key
      from (${KEYED}) k
-     on conflict (user_id, dedupe_key) do nothing`,
+     -- An anti-join, not ON CONFLICT: imports of one person run one at a time (the advisory lock in
+     -- run-import), so nothing races it, and a plain insert skips speculative insertion per row.
+     where not exists (select 1 from listens l where l.user_id = $1 and l.dedupe_key = k.dedupe_key)`,
     [userId, uploadId],
   );
   return { inserted: insert.rowCount ?? 0, upgraded };
