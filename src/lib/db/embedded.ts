@@ -197,7 +197,12 @@ export async function openEmbeddedPostgres(options: EmbeddedOptions): Promise<Em
   const logStream = createWriteStream(logFile, { flags: "a" });
   const child = spawn(
     postgres,
-    ["-D", clusterDir, "-p", String(state.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    [
+      "-D", clusterDir, "-p", String(state.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+      // Imports write hundreds of thousands of rows in one statement: room for them in memory and
+      // in the WAL, instead of PostgreSQL's defaults sized for a small shared host.
+      "-c", "shared_buffers=256MB", "-c", "wal_buffers=16MB", "-c", "max_wal_size=2GB", "-c", "checkpoint_timeout=15min",
+    ],
     { ...(ids ?? {}), detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.pipe(logStream);
