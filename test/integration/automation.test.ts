@@ -72,12 +72,16 @@ describe("automation: every trigger ends in enrichment", () => {
     expect(await enqueueEnrichForAll(t.db, "schedule")).toBe(2);
     expect((await jobs(t)).map((j) => j.key).sort()).toEqual([enrichJobKey(ann), enrichJobKey(bob)].sort());
     await sql`delete from graphile_worker._private_jobs`.execute(t.db);
+    // A run a killed worker left "running" long ago: the tick closes it.
+    await t.db.insertInto("enrichment_runs").values({ trigger: "schedule", user_id: ann, started_at: new Date(Date.now() - 3600_000), api_calls: "{}", rate_limited: "{}" }).execute();
     // What the crontab line and pg_cron both do: add_job('enrich_all') with no payload.
     await sql`select graphile_worker.add_job('enrich_all')`.execute(t.db);
     worker = await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: quiet });
     await until(async () => (await statusCounts(t, ann)).enriched === 5 && (await statusCounts(t, bob)).enriched === 5, 20_000, "both enriched");
     expect(await statusCounts(t, nobody)).toEqual({ pending: 2 });
     expect(new Set(await runTriggers(t))).toEqual(new Set(["schedule"]));
+    const abandoned = await t.db.selectFrom("enrichment_runs").select(["status", "error"]).orderBy("id").executeTakeFirstOrThrow();
+    expect(abandoned).toEqual({ status: "failed", error: "the worker stopped during this run" });
   });
 
   it("the crontab line comes from ENRICH_CRON, and a bad schedule stops start-up with a clear line", async () => {

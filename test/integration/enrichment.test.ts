@@ -140,6 +140,8 @@ describe("enrichListens against the simulator", () => {
     expect(calls["tracks/{id}"]).toBe(1);
     expect(calls["albums/{id}"]).toBe(1);
     expect(stats).toMatchObject({ enriched: 6, remaining: 0 });
+    const fetchedAlbum = await t.db.selectFrom("albums").select("fetched_at").where("id", "=", album.id).executeTakeFirstOrThrow();
+    expect(fetchedAlbum.fetched_at).not.toBeNull();
     // Tracks from the album page lack the ISRC until they are fetched, at the lowest priority:
     // only once nobody's tracks wait any more.
     const detail = await t.db.selectFrom("tracks").select(["id", "isrc", "needs_detail"]).where("album_id", "=", album.id).execute();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import { upsertArtists, upsertTracks } from "../catalogue/upsert";
+import { markAlbumsFetched, upsertArtists, upsertTracks } from "../catalogue/upsert";
 import type { Config } from "../config/env";
 import type { Database, RunStatus, RunTrigger } from "../db/schema";
 import { finishRun, startRun, type RunOutcome } from "../enrichment/runs";
@@ -26,7 +26,7 @@ import { ConnectionUnavailable, getAccessToken } from "./connection";
 import { BATCH_ARTISTS, BATCH_TRACKS, filteredQuery, getAlbumTracks, getArtist, getArtists, getTrack, getTracks, searchTracks } from "./fetch";
 import { bestMatch } from "./match";
 import { rateState, rememberBatchEndpoints, type RateBudgetOptions } from "./rate-budget";
-import type { SpotifyArtist, SpotifyTrack } from "./schemas";
+import type { SpotifyAlbum, SpotifyArtist, SpotifyTrack } from "./schemas";
 import { CallFailed, emptyStats, Forbidden, isItemError, NotFound, RateLimited, Unauthorized, WebApi, type CallStats } from "./web-api";
 
 export interface EnrichContext {
@@ -256,6 +256,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
 class BatchWork {
   tracks: SpotifyTrack[] = [];
   albumTracks: SpotifyTrack[] = [];
+  albums: SpotifyAlbum[] = [];
   lookups: LookupRow[] = [];
   results: ItemResult[] = [];
 
@@ -273,13 +274,15 @@ class BatchWork {
 
   /** Writes what was found so far and starts over: a killed worker loses at most one slice of calls. */
   async save(db: Kysely<Database>, userId: string, outcome: RunOutcome) {
-    const { tracks, albumTracks, lookups, results } = this;
+    const { tracks, albumTracks, albums, lookups, results } = this;
     this.tracks = [];
     this.albumTracks = [];
+    this.albums = [];
     this.lookups = [];
     this.results = [];
     await upsertTracks(db, dedupe(tracks));
     await upsertTracks(db, dedupe(albumTracks), { fromAlbum: true });
+    await markAlbumsFetched(db, albums);
     await saveLookups(db, [...new Map(lookups.map((l) => [l.lookupKey, l])).values()]);
     outcome.listensUpdated += await applyResults(db, userId, results);
     outcome.itemsAttempted += results.length;
@@ -382,8 +385,9 @@ async function resolveItems(
       done++;
       if (albumId && mayCall()) {
         try {
-          const { tracks } = await getAlbumTracks(api, albumId);
+          const { album, tracks } = await getAlbumTracks(api, albumId);
           work.albumTracks.push(...tracks);
+          work.albums.push(album);
           const onAlbum = new Set(tracks.map((t) => t.id));
           for (const item of left) if (onAlbum.has(item.trackId!)) work.matched(item, item.trackId!, "fetched with its album");
           done += left.filter((i) => onAlbum.has(i.trackId!)).length;

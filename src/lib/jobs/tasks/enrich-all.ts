@@ -1,6 +1,8 @@
 import type { Task } from "graphile-worker";
 import { z } from "zod";
+import { closeAbandonedRuns } from "../../enrichment/runs";
 import { enqueueEnrichForAll } from "../../enrichment/triggers";
+import { pruneCallCounts } from "../../spotify/rate-budget";
 import { taskContext } from "../context";
 
 const payloadSchema = z
@@ -14,6 +16,11 @@ const payloadSchema = z
  */
 export const enrichAll: Task = async (payload, helpers) => {
   const { trigger } = payloadSchema.parse(payload ?? {});
-  const n = await enqueueEnrichForAll(taskContext().db, trigger);
+  const { db } = taskContext();
+  // Housekeeping on the same tick: runs a killed worker left "running", call counts past the day.
+  const closed = await closeAbandonedRuns(db);
+  if (closed > 0) helpers.logger.warn(`closed ${closed} run(s) left running by a stopped worker`);
+  await pruneCallCounts(db);
+  const n = await enqueueEnrichForAll(db, trigger);
   helpers.logger.info(`enrich_all (${trigger}): enqueued enrichment for ${n} ${n === 1 ? "person" : "people"}`);
 };
