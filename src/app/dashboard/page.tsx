@@ -4,6 +4,7 @@ import { UploadExport } from "@/components/dashboard/upload-export";
 import { pageUser } from "@/lib/auth/page-user";
 import { appDb } from "@/lib/db/app-db";
 import { enrichmentPanel } from "@/lib/monitoring/enrichment-panel";
+import { connectionStatus } from "@/lib/spotify/connection";
 
 export const dynamic = "force-dynamic";
 
@@ -11,7 +12,7 @@ export default async function Dashboard() {
   const user = await pageUser();
   if (!user) redirect("/");
   const { db, config } = appDb();
-  const panel = await enrichmentPanel(db, config, user.id);
+  const [panel, connection] = await Promise.all([enrichmentPanel(db, config, user.id), connectionStatus(db, user.id)]);
   return (
     <main>
       <h1>Your listening history</h1>
@@ -19,6 +20,12 @@ export default async function Dashboard() {
         Every listen is kept as soon as it is imported; Spotify&apos;s catalogue fills it in in the background. See it on the{" "}
         <a href="/history">history</a> page.
       </p>
+      {connection.reconnectSoon && (
+        <p role="alert" className="warning" data-testid="reconnect-soon">
+          Spotify ends this connection on {connection.reconnectBy?.slice(0, 10)} ({connection.daysLeft} days).{" "}
+          <a href="/api/auth/login">Reconnect now</a> to keep enrichment going.
+        </p>
+      )}
       <UploadExport />
       <SpotifyEnrichment initial={panel} />
     </main>
