@@ -133,7 +133,8 @@ describe("automation: every trigger ends in enrichment", () => {
     expect(await jobs(t)).toHaveLength(1);
     worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: quiet });
     await until(async () => (await statusCounts(t, ann)).enriched === 3, 20_000, "manual enrichment");
-    expect(await runTriggers(t)).toEqual(["manual"]);
+    // One run for the tracks, maybe one more for what is left of the artists: all of them "manual".
+    expect(new Set(await runTriggers(t))).toEqual(new Set(["manual"]));
 
     const carl = (await t.db.insertInto("users").values({ spotify_id: "carl" }).returning("id").executeTakeFirstOrThrow()).id;
     const refused = await call(post, "POST", "/api/spotify/enrich", { cookie: `${SESSION_COOKIE}=${(await createSession(t.db, carl)).token}`, origin: APP_URL });
