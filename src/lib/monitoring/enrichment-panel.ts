@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
-import type { Database } from "../db/schema";
+import type { Database, EnrichmentRun } from "../db/schema";
 import { enrichJobKey } from "../enrichment/triggers";
 import { budgetOptions } from "../spotify/enrichment";
 import { rateState } from "../spotify/rate-budget";
@@ -129,20 +129,19 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   };
 }
 
-export function toPanelRun(r: Database["enrichment_runs"] extends infer T ? { [K in keyof T]: unknown } : never): PanelRun {
-  const calls = Object.values((r.api_calls ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
+export function toPanelRun(r: EnrichmentRun): PanelRun {
   return {
     id: String(r.id),
-    trigger: String(r.trigger),
-    status: String(r.status),
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
-    itemsAttempted: num(r.items_attempted),
-    itemsMatched: num(r.items_matched),
-    itemsNotFound: num(r.items_not_found),
-    itemsFailed: num(r.items_failed),
-    listensUpdated: num(r.listens_updated) + num(r.listens_from_catalogue),
-    apiCalls: calls,
-    error: (r.error as string | null) ?? null,
+    trigger: r.trigger,
+    status: r.status,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    itemsAttempted: r.items_attempted,
+    itemsMatched: r.items_matched,
+    itemsNotFound: r.items_not_found,
+    itemsFailed: r.items_failed,
+    listensUpdated: r.listens_updated + r.listens_from_catalogue,
+    apiCalls: Object.values(r.api_calls ?? {}).reduce((a, b) => a + b, 0),
+    error: r.error,
   };
 }
