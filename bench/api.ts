@@ -13,7 +13,7 @@ import { createSession, SESSION_COOKIE } from "../src/lib/auth/sessions";
 import { loadConfig } from "../src/lib/config/env";
 import { closeAppDb } from "../src/lib/db/app-db";
 import { closeDb, createDb, createPool } from "../src/lib/db/pool";
-import { refreshBacklog } from "../src/lib/enrichment/work";
+import { refreshBacklog } from "../src/lib/enrichment/backlog";
 import { enrichmentPanel } from "../src/lib/monitoring/enrichment-panel";
 import { openBenchServer, printTable } from "./support/database";
 

@@ -21,7 +21,7 @@ import { closeDb, createDb, createPool } from "../src/lib/db/pool";
 import type { Database } from "../src/lib/db/schema";
 import { lookupKey } from "../src/lib/imports/normalise";
 import { saveAuthorization } from "../src/lib/spotify/connection";
-import { enrichListens, type EnrichContext } from "../src/lib/spotify/enrichment";
+import { enrichListens, type EnrichContext } from "../src/lib/enrichment/enrich-listens";
 import { catalogueFromExtendedHistory, generateCatalogue, startSpotifySimulator, type Catalogue, type SimTrack, type SpotifySimulator } from "../test/spotify-sim";
 import { Rng } from "../test/spotify-sim/random";
 import { openBenchServer, printTable } from "./support/database";

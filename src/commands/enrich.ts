@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
-import { ensureTokenKey } from "../lib/auth/token-crypto";
+import { ensureTokenKey } from "../lib/crypto/token-crypto";
 import type { Config } from "../lib/config/env";
 import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
-import { enrichListens, type EnrichStats } from "../lib/spotify/enrichment";
+import { enrichListens, type EnrichStats } from "../lib/enrichment/enrich-listens";
 import { progressWriter, renderBar } from "../lib/util/progress";
 
 const usage = "Usage: liner enrich [--user <spotify id>] [--batch-size N]";

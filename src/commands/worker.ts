@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../lib/config/env";
-import { ensureTokenKey } from "../lib/auth/token-crypto";
+import { ensureTokenKey } from "../lib/crypto/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrationStatus } from "../lib/db/migrations";
 import { startWorker, workerSettings } from "../lib/jobs/worker";

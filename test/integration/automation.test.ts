@@ -6,7 +6,7 @@ import { SESSION_COOKIE, createSession } from "../../src/lib/auth/sessions";
 import type { Config } from "../../src/lib/config/env";
 import { closeAppDb } from "../../src/lib/db/app-db";
 import { enqueueEnrichForAll, enrichJobKey } from "../../src/lib/enrichment/triggers";
-import { enqueue } from "../../src/lib/jobs/enqueue";
+import { enqueue } from "../../src/lib/queue/enqueue";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";

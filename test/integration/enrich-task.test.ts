@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueue } from "../../src/lib/jobs/enqueue";
+import { enqueue } from "../../src/lib/queue/enqueue";
 import { enrichJobKey } from "../../src/lib/enrichment/triggers";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";

@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/lib/config/env";
-import { retryItems } from "../../src/lib/enrichment/work";
-import { enrichListens } from "../../src/lib/spotify/enrichment";
+import { retryItems } from "../../src/lib/enrichment/backlog";
+import { enrichListens } from "../../src/lib/enrichment/enrich-listens";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
 import { addListens, callsByEndpoint, connectedUser, enrichConfig, enrichContext, statusCounts } from "../support/enrichment";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";

@@ -5,13 +5,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
 import { loadConfig, type Config } from "../../src/lib/config/env";
 import { closeAppDb } from "../../src/lib/db/app-db";
-import { refreshBacklog } from "../../src/lib/enrichment/work";
+import { refreshBacklog } from "../../src/lib/enrichment/backlog";
 import { blockUntil } from "../../src/lib/spotify/rate-budget";
 import { checkAlerts } from "../../src/lib/monitoring/alerts";
 import { enrichmentPanel, etaText } from "../../src/lib/monitoring/enrichment-panel";
 import { checkHealth, healthOptions } from "../../src/lib/monitoring/health";
 import { operatorView } from "../../src/lib/monitoring/operator";
-import { enrichListens } from "../../src/lib/spotify/enrichment";
+import { enrichListens } from "../../src/lib/enrichment/enrich-listens";
 import { historyStats } from "../../src/lib/stats/history";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
 import { addListens, connectedUser, enrichConfig, enrichContext, useEnrichEnv } from "../support/enrichment";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
-import { decryptToken } from "../../src/lib/auth/token-crypto";
+import { decryptToken } from "../../src/lib/crypto/token-crypto";
 import { loadConfig, type Config } from "../../src/lib/config/env";
 import { closeAppDb } from "../../src/lib/db/app-db";
 import { closeDb, createDb, createPool } from "../../src/lib/db/pool";

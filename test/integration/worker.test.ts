@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/lib/config/env";
-import { enqueue } from "../../src/lib/jobs/enqueue";
+import { enqueue } from "../../src/lib/queue/enqueue";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { runDoctor, pingThroughQueue } from "../../src/lib/monitoring/doctor";
 import { checkHealth } from "../../src/lib/monitoring/health";
@@ -67,7 +67,7 @@ describe("worker", () => {
   it("a malformed job payload fails that job, not the worker", async () => {
     worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 1, log: quiet });
     await t.pool.query("delete from graphile_worker._private_jobs");
-    const bad = await enqueue(t.db, "ping", { note: 42 }, { maxAttempts: 1 });
+    const bad = await enqueue(t.db, "ping", { note: 42 } as unknown as { note: string }, { maxAttempts: 1 });
     const deadline = Date.now() + 10_000;
     let row: { attempts: number; last_error: string | null } | undefined;
     while (Date.now() < deadline) {

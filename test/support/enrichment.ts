@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { loadConfig, type Config } from "../../src/lib/config/env";
 import { lookupKey } from "../../src/lib/imports/normalise";
 import { saveAuthorization } from "../../src/lib/spotify/connection";
-import type { EnrichContext } from "../../src/lib/spotify/enrichment";
+import type { EnrichContext } from "../../src/lib/enrichment/enrich-listens";
 import type { SpotifySimulator } from "../spotify-sim";
 import { simulatorEnv, simulatorTokens } from "./spotify";
 import type { TestDatabase } from "./test-database";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bestMatch, MATCH_THRESHOLD, score } from "../../src/lib/spotify/match";
+import { bestMatch, MATCH_THRESHOLD, score } from "../../src/lib/enrichment/match";
 
 const c = (id: string, name: string, ...artists: string[]) => ({ id, name, artists });
 

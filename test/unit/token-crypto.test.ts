@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, decodeKey, loadConfig } from "../../src/lib/config/env";
-import { decryptToken, encryptToken, ensureTokenKey } from "../../src/lib/auth/token-crypto";
+import { decryptToken, encryptToken, ensureTokenKey } from "../../src/lib/crypto/token-crypto";
 
 describe("token encryption", () => {
   const key = randomBytes(32);

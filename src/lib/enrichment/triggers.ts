@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import type pg from "pg";
 import type { Database, RunTrigger } from "../db/schema";
-import { enqueue } from "../jobs/enqueue";
-import { eligibleUsers } from "./work";
+import { enqueue } from "../queue/enqueue";
+import { eligibleUsers } from "./backlog";
 
 /**
  * Every way enrichment is started ends here: one `enrich` job per person, keyed so that any number

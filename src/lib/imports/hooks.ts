@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { loadConfig } from "../config/env";
 import { enqueueEnrichInTransaction } from "../enrichment/triggers";
-import { REFRESH_BACKLOG_SQL } from "../enrichment/work";
+import { REFRESH_BACKLOG_SQL } from "../enrichment/backlog";
 
 export interface ImportCompleted {
   userId: string;

@@ -8,7 +8,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
-import { enqueue } from "../jobs/enqueue";
+import { enqueue } from "../queue/enqueue";
 import { dataDir } from "../util/paths";
 import type { ZipLimits } from "./zip-reader";
 

@@ -1,4 +1,5 @@
-import type { TaskList } from "graphile-worker";
+import type { Task } from "graphile-worker";
+import type { TaskName } from "../queue/tasks";
 import { checkAlertsTask } from "./tasks/check-alerts";
 import { enrich } from "./tasks/enrich";
 import { enrichAll } from "./tasks/enrich-all";
@@ -6,15 +7,13 @@ import { importUpload } from "./tasks/import-upload";
 import { ping } from "./tasks/ping";
 
 /**
- * Every task a Liner worker runs, by name. Later work (imports, enrichment, the schedule) plugs in
- * here; a job's payload is validated by its own task.
+ * Every task a Liner worker runs, by name: the one file that knows every handler. Names and
+ * payloads live in src/lib/queue/tasks.ts; each task validates its payload there.
  */
-export const taskList: TaskList = {
+export const taskList: Record<TaskName, Task> = {
   ping,
   import_upload: importUpload,
   enrich,
   enrich_all: enrichAll,
   check_alerts: checkAlertsTask,
 };
-
-export type TaskName = keyof typeof taskList;

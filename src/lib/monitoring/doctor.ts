@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Config } from "../config/env";
 import { createDb } from "../db/pool";
-import { enqueue } from "../jobs/enqueue";
+import { enqueue } from "../queue/enqueue";
 import { checkHealth, healthOptions } from "./health";
 
 export interface Finding {

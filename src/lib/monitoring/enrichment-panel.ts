@@ -2,8 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, EnrichmentRun } from "../db/schema";
 import { enrichJobKey } from "../enrichment/triggers";
-import { budgetOptions } from "../spotify/enrichment";
-import { rateState } from "../spotify/rate-budget";
+import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
 
 export type PanelState = "running" | "queued" | "rate_limited" | "quota" | "idle" | "done" | "needs_reconnect" | "not_connected";
 
@@ -64,7 +63,7 @@ export function etaText(calls: number, perMinute: number, perDay: number): { sec
  * `enrichment_backlog`, so this stays fast with millions of listens.
  */
 export async function enrichmentPanel(db: Kysely<Database>, config: Config, userId: string): Promise<EnrichmentPanel> {
-  const budget = budgetOptions(config);
+  const budget = rateBudgetOptions(config);
   const [counts, backlog, token, rate, running, job, runs, perItem] = await Promise.all([
     db.selectFrom("listen_counts").select(["kind", "status", "listens"]).where("user_id", "=", userId).execute(),
     db.selectFrom("enrichment_backlog").selectAll().where("user_id", "=", userId).executeTakeFirst(),
@@ -144,4 +143,12 @@ export function toPanelRun(r: EnrichmentRun): PanelRun {
     apiCalls: Object.values(r.api_calls ?? {}).reduce((a, b) => a + b, 0),
     error: r.error,
   };
+}
+
+/** A person's run log, newest first, a page at a time (`before`: the last run id of the page before). */
+export async function runLog(db: Kysely<Database>, userId: string, page: { limit: number; before?: string | null }): Promise<{ runs: PanelRun[]; next: string | null }> {
+  let q = db.selectFrom("enrichment_runs").selectAll().where("user_id", "=", userId).orderBy("id", "desc").limit(page.limit);
+  if (page.before) q = q.where("id", "<", page.before);
+  const runs = (await q.execute()).map(toPanelRun);
+  return { runs, next: runs.length === page.limit ? runs.at(-1)!.id : null };
 }

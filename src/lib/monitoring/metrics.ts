@@ -2,8 +2,7 @@ import { sql, type Kysely } from "kysely";
 import { Gauge, Registry } from "prom-client";
 import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
-import { budgetOptions } from "../spotify/enrichment";
-import { rateState } from "../spotify/rate-budget";
+import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
 
 /**
  * Prometheus text for GET /api/metrics, read from the database at scrape time (so any number of
@@ -12,7 +11,7 @@ import { rateState } from "../spotify/rate-budget";
 export async function renderMetrics(db: Kysely<Database>, config: Config): Promise<{ body: string; contentType: string }> {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
-  const budget = budgetOptions(config);
+  const budget = rateBudgetOptions(config);
   const [listens, backlog, oldest, runs, calls, statuses, limited, queue, workers, rate] = await Promise.all([
     sql<{ kind: string; status: string; n: string }>`select kind, status, sum(listens) as n from listen_counts group by 1, 2`.execute(db),
     sql<{ items: string | null; calls: string | null }>`select sum(pending_items) as items, sum(call_items) as calls from enrichment_backlog`.execute(db),

@@ -1,8 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
-import { budgetOptions } from "../spotify/enrichment";
-import { rateState, type RateState } from "../spotify/rate-budget";
+import { rateBudgetOptions, rateState, type RateState } from "../spotify/rate-budget";
 import { toPanelRun, type PanelRun } from "./enrichment-panel";
 
 export interface OperatorView {
@@ -14,7 +13,7 @@ export interface OperatorView {
 
 /** The install at a glance, for its operators: every backlog, the queue, the run log, the limits. */
 export async function operatorView(db: Kysely<Database>, config: Config): Promise<OperatorView> {
-  const budget = budgetOptions(config);
+  const budget = rateBudgetOptions(config);
   const [users, queue, runs, rate] = await Promise.all([
     sql<{ spotify_id: string; display_name: string | null; state: string | null; listens: string | null; pending: string | null; pending_items: number | null; call_items: number | null; last_run: Date | null; last_status: string | null }>`
       select u.spotify_id, u.display_name, st.state,

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Config } from "../config/env";
-import { decryptToken, encryptToken } from "../auth/token-crypto";
+import { decryptToken, encryptToken } from "../crypto/token-crypto";
 import type { Database, TokenState } from "../db/schema";
 import { AccountsError, refreshTokens, type TokenSet } from "./accounts";
 

@@ -13,7 +13,7 @@ import {
 } from "./schemas";
 import type { WebApi } from "./web-api";
 
-/** The Web API calls enrichment makes, one function each; errors are WebApi's classes. */
+/** The Web API calls Liner makes, one function each; errors are WebApi's classes. */
 
 export const BATCH_TRACKS = 50;
 export const BATCH_ARTISTS = 50;

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
 
 /**
@@ -13,6 +14,16 @@ export interface RateBudgetOptions {
   burst: number;
   /** Calls allowed in any rolling 24 hours (Spotify's development-mode quota is unpublished). */
   perDay: number;
+}
+
+/** The budget of the app the configuration names (its client id keys the shared state). */
+export function rateBudgetOptions(config: Config): RateBudgetOptions {
+  return {
+    clientId: config.SPOTIFY_CLIENT_ID ?? "unconfigured",
+    perMinute: config.SPOTIFY_CALLS_PER_MINUTE,
+    burst: config.SPOTIFY_CALL_BURST,
+    perDay: config.SPOTIFY_DAILY_BUDGET,
+  };
 }
 
 export type Acquired =

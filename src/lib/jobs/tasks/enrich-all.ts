@@ -1,13 +1,9 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
 import { closeAbandonedRuns } from "../../enrichment/runs";
 import { enqueueEnrichForAll } from "../../enrichment/triggers";
+import { parsePayload } from "../../queue/tasks";
 import { pruneCallCounts } from "../../spotify/rate-budget";
 import { taskContext } from "../context";
-
-const payloadSchema = z
-  .object({ trigger: z.enum(["schedule", "cron-endpoint"]).default("schedule") })
-  .default({ trigger: "schedule" });
 
 /**
  * The schedule's tick (the crontab, or pg_cron's `select graphile_worker.add_job('enrich_all')`):
@@ -15,7 +11,7 @@ const payloadSchema = z
  * tick however many workers run.
  */
 export const enrichAll: Task = async (payload, helpers) => {
-  const { trigger } = payloadSchema.parse(payload ?? {});
+  const { trigger } = parsePayload("enrich_all", payload);
   const { db } = taskContext();
   // Housekeeping on the same tick: runs a killed worker left "running", call counts past the day.
   const closed = await closeAbandonedRuns(db);

@@ -1,17 +1,12 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
-import { tokenKey } from "../../auth/token-crypto";
+import type { RunTrigger } from "../../db/schema";
+import { tokenKey } from "../../crypto/token-crypto";
 import { loadConfig } from "../../config/env";
-import { enrichListens } from "../../spotify/enrichment";
+import { enrichListens } from "../../enrichment/enrich-listens";
 import { taskContext } from "../context";
 import { enrichJobKey } from "../../enrichment/triggers";
-import { enqueue } from "../enqueue";
-
-const payloadSchema = z.object({
-  userId: z.string().regex(/^\d+$/, "expected a user id"),
-  trigger: z.enum(["schedule", "upload", "manual", "cron-endpoint", "cli", "resume"]).default("schedule"),
-  batchSize: z.number().int().min(1).max(1000).optional(),
-});
+import { enqueue } from "../../queue/enqueue";
+import { parsePayload } from "../../queue/tasks";
 
 /** When every item of a batch was being fetched by other runs, look again shortly, not at once. */
 const BUSY_RETRY_MS = 5_000;
@@ -22,7 +17,7 @@ const BUSY_RETRY_MS = 5_000;
  * it, the next batch is scheduled for the time it lifts — it resumes by itself.
  */
 export const enrich: Task = async (payload, helpers) => {
-  const { userId, trigger, batchSize } = payloadSchema.parse(payload);
+  const { userId, trigger, batchSize } = parsePayload("enrich", payload);
   const config = loadConfig();
   const { db, workerId, stopping } = taskContext();
   const [stats] = await enrichListens({ db, config, tokenKey: tokenKey(config), workerId, shouldStop: stopping }, { userId, trigger, batchSize, jobId: helpers.job.id });
@@ -30,7 +25,7 @@ export const enrich: Task = async (payload, helpers) => {
   helpers.logger.info(
     `enrich user ${userId}: ${stats.status}, ${stats.enriched}/${stats.processed} items, ${stats.listensUpdated + stats.listensFromCatalogue} listens, ${stats.apiCalls} calls, ${stats.remaining} left`,
   );
-  const next = (runAt: Date, nextTrigger: string) =>
+  const next = (runAt: Date, nextTrigger: RunTrigger) =>
     enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
   if ((stats.status === "rate_limited" || stats.status === "quota_paused") && stats.resumeAt) {
     await next(stats.resumeAt, "resume");

@@ -1,10 +1,8 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
 import { loadConfig } from "../../config/env";
 import { importLimits } from "../../imports/uploads";
 import { runImport } from "../../imports/run-import";
-
-const payloadSchema = z.object({ uploadId: z.uuid() });
+import { parsePayload } from "../../queue/tasks";
 
 /**
  * Imports one upload (the job's light definition; the work is runImport). Bad input ends the
@@ -12,7 +10,7 @@ const payloadSchema = z.object({ uploadId: z.uuid() });
  * while attempts remain.
  */
 export const importUpload: Task = async (payload, helpers) => {
-  const { uploadId } = payloadSchema.parse(payload);
+  const { uploadId } = parsePayload("import_upload", payload);
   const config = loadConfig();
   await runImport(
     {

@@ -1,6 +1,6 @@
 import { readCookie, sessionCookie } from "@/lib/auth/sessions";
 import { clearedOauthCookie, completeSignIn, OAUTH_COOKIE, parseOauthCookie, secureCookies } from "@/lib/auth/sign-in";
-import { tokenKey } from "@/lib/auth/token-crypto";
+import { tokenKey } from "@/lib/crypto/token-crypto";
 import { appDb } from "@/lib/db/app-db";
 import { AccountsError } from "@/lib/spotify/accounts";
 import { createLog } from "@/lib/util/log";

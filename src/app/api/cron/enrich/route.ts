@@ -1,9 +1,9 @@
 import { checkBearer } from "@/lib/auth/bearer";
 import { jsonError } from "@/lib/auth/guard";
-import { tokenKey } from "@/lib/auth/token-crypto";
+import { tokenKey } from "@/lib/crypto/token-crypto";
 import { appDb } from "@/lib/db/app-db";
 import { enqueueEnrichForAll } from "@/lib/enrichment/triggers";
-import { enrichListens } from "@/lib/spotify/enrichment";
+import { enrichListens } from "@/lib/enrichment/enrich-listens";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { jsonError, userRoute } from "@/lib/auth/guard";
 import { appDb } from "@/lib/db/app-db";
 import { enqueueEnrich } from "@/lib/enrichment/triggers";
-import { hasValidConnection } from "@/lib/enrichment/work";
+import { hasValidConnection } from "@/lib/enrichment/backlog";
 import { enrichmentPanel } from "@/lib/monitoring/enrichment-panel";
 
 /** GET /api/spotify/enrich — progress, backlog, ETA, state in words and the latest runs. */

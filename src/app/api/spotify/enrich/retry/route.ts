@@ -1,7 +1,7 @@
 import { userRoute } from "@/lib/auth/guard";
 import { appDb } from "@/lib/db/app-db";
 import { enqueueEnrich } from "@/lib/enrichment/triggers";
-import { hasValidConnection, retryItems } from "@/lib/enrichment/work";
+import { hasValidConnection, retryItems } from "@/lib/enrichment/backlog";
 
 /**
  * POST /api/spotify/enrich/retry — "Retry failed": failed listens (and with `?notFound=1` the ones

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Database } from "../db/schema";
-import type { TaskName } from "./task-list";
+import type { TaskName, TaskPayload } from "./tasks";
 
 export interface EnqueueOptions {
   /** Jobs with the same key coalesce into one (graphile-worker's job_key, mode "replace"). */
@@ -18,10 +18,10 @@ export interface EnqueueOptions {
  * Adds a job through graphile-worker's SQL function, so it commits or rolls back with the caller's
  * transaction (an upload row and its import job appear together or not at all).
  */
-export async function enqueue(
+export async function enqueue<T extends TaskName>(
   db: Kysely<Database>,
-  task: TaskName,
-  payload: unknown,
+  task: T,
+  payload: TaskPayload<T>,
   opts: EnqueueOptions = {},
 ): Promise<{ id: string }> {
   const { rows } = await sql<{ id: string }>`

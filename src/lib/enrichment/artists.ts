@@ -1,0 +1,51 @@
+import { sql, type Kysely } from "kysely";
+import { upsertArtists } from "../catalogue/upsert";
+import type { Database } from "../db/schema";
+import { BATCH_ARTISTS, getArtist, getArtists } from "../spotify/fetch";
+import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
+import type { SpotifyArtist } from "../spotify/schemas";
+import { claimItems, unclaimed } from "./claims";
+import { bestEffort, type RunScope } from "./run-scope";
+
+/**
+ * Phase 4, artists: the pages (images, genres) of the artists on this person's enriched tracks,
+ * once the tracks are done; one call each, or 50 at once where the app has batch endpoints.
+ * Returns how many were fetched.
+ */
+export async function fetchArtists(scope: RunScope, userId: string, owner: string, limit: number): Promise<number> {
+  const { db, config } = scope.ctx;
+  const ids = await artistsToFetch(db, userId, limit);
+  const mine = await claimItems(db, owner, ids.map((id) => `a:${id}`));
+  const todo = ids.filter((id) => mine.has(`a:${id}`));
+  const got: SpotifyArtist[] = [];
+  const batch = (await rateState(db, rateBudgetOptions(config).clientId)).batchEndpoints;
+  try {
+    if (batch === "available") {
+      for (let i = 0; i < todo.length && scope.mayCall(); i += BATCH_ARTISTS) {
+        got.push(...(await getArtists(scope.api, todo.slice(i, i + BATCH_ARTISTS))).filter((a): a is SpotifyArtist => a !== null));
+      }
+    } else {
+      for (const id of todo) {
+        if (!scope.mayCall()) break;
+        got.push(...(await bestEffort(() => getArtist(scope.api, id))));
+      }
+    }
+  } finally {
+    await upsertArtists(db, got);
+  }
+  return got.length;
+}
+
+/** Artists of this user's enriched tracks whose own page (images, genres) was never read. */
+export async function artistsToFetch(db: Kysely<Database>, userId: string, limit: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select a.id
+      from artists a
+     where a.fetched_at is null
+       and exists (select 1 from track_artists ta join listens l on l.spotify_track_id = ta.track_id
+                    where ta.artist_id = a.id and l.user_id = ${userId})
+       and ${unclaimed(sql`'a:' || a.id`)}
+     order by a.id
+     limit ${limit}`.execute(db);
+  return rows.map((r) => r.id);
+}
