@@ -4,6 +4,7 @@ import { enqueue } from "../../src/lib/queue/enqueue";
 import { enrichJobKey } from "../../src/lib/enrichment/triggers";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
+import { checkHealth } from "../../src/lib/monitoring/health";
 import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySimulator } from "../spotify-sim";
 import { addListens, connectedUser, enrichConfig, statusCounts, useEnrichEnv } from "../support/enrichment";
 import { until } from "../support/wait";
@@ -101,13 +102,19 @@ describe("the enrich task on a worker", () => {
     expect(orphans.rows[0]!.n).toBe(0);
     const fetchedBeforeKill = sim.stats().byEndpoint["tracks/{id}"]?.[200] ?? 0;
 
-    // The dead worker's job stays locked (graphile-worker frees it after hours) and its claims fresh:
-    // a new trigger still gets a job of its own, and a new worker finishes the work once the claims
-    // go stale (made stale here at once).
-    await t.db.updateTable("enrichment_claims").set({ claimed_at: new Date(Date.now() - 11 * 60_000) }).execute();
-    await enqueue(t.db, "enrich", { userId: ann, trigger: "schedule" }, { jobKey: enrichJobKey(ann) });
-    worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
+    // The dead worker's job stays locked and its run "running": health says a job is stuck while it
+    // lasts; a new worker frees the job, closes the run as interrupted and finishes the work by
+    // itself (no new trigger, no waiting for claims to go stale) within a minute.
+    await until(async () => (await checkHealth(t.pool, { aliveWithinSeconds: 60, deadWorkerSeconds: 10 })).checks.some((c) => c.name === "jobs" && !c.ok), 30_000, "health to report the stuck job");
+    const started = Date.now();
+    worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 2, log: createLog("test", "error") });
     await until(async () => (await statusCounts(t, ann)).enriched === 150, 60_000, "the rest enriched by another worker");
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const first = await t.db.selectFrom("enrichment_runs").select(["status", "error", "finished_at"]).orderBy("id").executeTakeFirstOrThrow();
+    expect(first.status).toBe("interrupted");
+    expect(first.error).toMatch(/worker running it stopped/);
+    expect(first.finished_at).not.toBeNull();
+    await until(async () => (await checkHealth(t.pool, { aliveWithinSeconds: 60, deadWorkerSeconds: 10 })).checks.find((c) => c.name === "jobs")!.ok, 30_000, "health to see no stuck job");
     const fetched = sim.stats().byEndpoint["tracks/{id}"]?.[200] ?? 0;
     // Nothing doubled beyond the one unsaved slice (results are written every 20 items).
     expect(fetched).toBeLessThanOrEqual(150 + 20);

@@ -168,7 +168,9 @@ export type RunStatus =
   | "rate_limited"
   | "quota_paused"
   | "failed"
-  | "skipped";
+  | "skipped"
+  /** Its worker died (killed, or lost the database) before it ended; closed by a live worker. */
+  | "interrupted";
 
 export interface EnrichmentRunsTable {
   id: BigIntId;
@@ -207,6 +209,8 @@ export interface WorkerHeartbeatsTable {
   concurrency: number;
   started_at: DefaultTimestamp;
   last_seen_at: DefaultTimestamp;
+  /** graphile-worker's ids for this process's job runners (what `locked_by` names). */
+  runner_ids: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export interface AppStateTable {

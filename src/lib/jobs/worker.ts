@@ -1,9 +1,11 @@
+import { EventEmitter } from "node:events";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { Config } from "../config/env";
-import { Logger, run, type Runner } from "graphile-worker";
-import { createLog, type Log } from "../util/log";
+import { Logger, run, type Runner, type WorkerEvents } from "graphile-worker";
+import { deadAfterSeconds, recoverFromDeadWorkers } from "../queue/recovery";
+import { changeLog, createLog, type Log } from "../util/log";
 import { markStopping, setTaskContext } from "./context";
 import { taskList } from "./task-list";
 
@@ -28,8 +30,8 @@ export function workerSettings(config: Config): Pick<WorkerOptions, "heartbeatSe
 }
 
 export interface RunningWorker {
-  workerId: string;
-  runner: Runner;
+  /** The current runner's id (a new one after the runner is restarted). */
+  readonly workerId: string;
   stop(): Promise<void>;
 }
 
@@ -42,57 +44,136 @@ function bridgeLogger(log: Log): Logger {
   });
 }
 
-async function beat(pool: pg.Pool, workerId: string, concurrency: number): Promise<void> {
-  await pool.query(
-    `insert into worker_heartbeats (worker_id, hostname, pid, concurrency)
-     values ($1, $2, $3, $4)
-     on conflict (worker_id) do update set last_seen_at = now()`,
-    [workerId, os.hostname(), process.pid, concurrency],
-  );
+/** One runner and the ids graphile-worker gave its job loops: a new generation after each restart. */
+interface Generation {
+  workerId: string;
+  runner: Runner;
+  runnerIds: string[];
 }
 
+const newWorkerId = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+
+/** Backoff while the database is away: 1 s, doubling, at most 30 s. */
+const RECONNECT_MAX_MS = 30_000;
+
 /**
- * Starts a graphile-worker runner on the shared queue, and a heartbeat so that health checks and
- * `liner doctor` can tell whether any worker is alive.
+ * Starts a graphile-worker runner on the shared queue, with a heartbeat that (1) tells health
+ * checks and `liner doctor` a worker is alive, and (2) frees what dead workers hold: their jobs,
+ * their runs, their claims (src/lib/queue/recovery.ts). The runner is supervised: when it stops by
+ * itself (graphile-worker stops a runner that cannot write a job's end to a lost database), the
+ * worker waits for the database with backoff, frees what that runner held, and starts a new one.
+ * Nothing here exits the process because the database went away.
  */
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const log = opts.log ?? createLog("worker");
-  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  await beat(opts.pool, workerId, opts.concurrency);
-  setTaskContext(opts.pool, workerId);
-  const runner = await run({
-    pgPool: opts.pool,
-    taskList,
-    concurrency: opts.concurrency,
-    // Liner's own process decides when to stop, so shutdown happens in order.
-    noHandleSignals: true,
-    pollInterval: 2000,
-    crontab: opts.crontab ?? "",
-    logger: bridgeLogger(log),
-  });
+  const { pool, concurrency } = opts;
+  const deadSeconds = deadAfterSeconds(opts.heartbeatSeconds);
+  const dbState = changeLog(log);
+  let stopping = false;
+  let current: Generation | undefined;
+
+  const beat = async (gen: Generation) => {
+    await pool.query(
+      `insert into worker_heartbeats (worker_id, hostname, pid, concurrency, runner_ids)
+       values ($1, $2, $3, $4, $5)
+       on conflict (worker_id) do update set last_seen_at = now(), runner_ids = excluded.runner_ids`,
+      [gen.workerId, os.hostname(), process.pid, concurrency, gen.runnerIds],
+    );
+  };
+
+  const startGeneration = async (): Promise<Generation> => {
+    const workerId = newWorkerId();
+    const runnerIds: string[] = [];
+    const events: WorkerEvents = new EventEmitter();
+    // Jobs are locked in the pool's name (get_job with the pool's id); its loops have ids too.
+    events.on("pool:create", ({ workerPool }) => {
+      runnerIds.push(workerPool.id);
+    });
+    events.on("worker:create", ({ worker }) => {
+      runnerIds.push(worker.workerId);
+    });
+    setTaskContext(pool, workerId);
+    const runner = await run({
+      pgPool: pool,
+      taskList,
+      concurrency,
+      // Liner's own process decides when to stop, so shutdown happens in order.
+      noHandleSignals: true,
+      pollInterval: 2000,
+      crontab: opts.crontab ?? "",
+      logger: bridgeLogger(log),
+      events,
+    });
+    const gen = { workerId, runner, runnerIds };
+    await beat(gen);
+    runner.promise.then(
+      () => void onRunnerEnded(gen, null),
+      (err: Error) => void onRunnerEnded(gen, err),
+    );
+    return gen;
+  };
+
+  /** The runner stopped without being asked: wait for the database, free what it held, start anew. */
+  const onRunnerEnded = async (gen: Generation, err: Error | null) => {
+    if (stopping || current !== gen) return;
+    current = undefined;
+    log.warn(`job runner ${gen.workerId} stopped by itself${err ? ` (${err.message})` : ""}: restarting it when the database answers`);
+    for (let delay = 1000; !stopping; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
+      try {
+        await pool.query("select 1");
+        // Its jobs and runs are known dead: freed now, not after they look stale.
+        await recoverFromDeadWorkers(pool, deadSeconds, gen.runnerIds, [gen.workerId]);
+        if (stopping) return;
+        current = await startGeneration();
+        dbState("up", "info", `job runner restarted as ${current.workerId}`);
+        return;
+      } catch (e) {
+        dbState("down", "warn", `database unreachable (${(e as Error).message}); retrying with backoff up to ${RECONNECT_MAX_MS / 1000} s`);
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  };
+
+  current = await startGeneration();
   const timer = setInterval(() => {
-    beat(opts.pool, workerId, opts.concurrency).catch((err: Error) => log.warn(`heartbeat failed: ${err.message}`));
+    const gen = current;
+    if (!gen || stopping) return;
+    beat(gen)
+      .then(() => recoverFromDeadWorkers(pool, deadSeconds))
+      .then((r) => {
+        dbState("up", "info", "database reachable");
+        if (r.jobsUnlocked || r.runsInterrupted) {
+          log.warn(`freed ${r.jobsUnlocked} job(s) and closed ${r.runsInterrupted} run(s) left by stopped worker(s)${r.deadWorkers.length ? ` (${r.deadWorkers.join(", ")})` : ""}`);
+        }
+      })
+      .catch((err: Error) => dbState("down", "warn", `heartbeat failed, database unreachable? (${err.message}); retrying every ${opts.heartbeatSeconds} s`));
   }, opts.heartbeatSeconds * 1000);
   timer.unref();
-  log.info(`worker ${workerId} started (concurrency ${opts.concurrency})`);
+  log.info(`worker ${current.workerId} started (concurrency ${concurrency})`);
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   const stop = () =>
-    (stopping ??= (async () => {
+    (stopped ??= (async () => {
+      stopping = true;
       clearInterval(timer);
       // Running enrich batches see this, stop starting calls, save and re-enqueue the rest.
       markStopping();
+      const gen = current;
+      if (!gen) return;
       const bound = (opts.shutdownSeconds ?? 30) * 1000;
       let timedOut = false;
       await Promise.race([
-        runner.stop(),
+        gen.runner.stop().catch(() => undefined),
         new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), bound).unref()),
       ]);
       if (timedOut) log.warn(`jobs still running after ${bound / 1000} s: leaving them to be picked up again`);
-      await opts.pool
-        .query("delete from worker_heartbeats where worker_id = $1", [workerId])
-        .catch(() => undefined);
-      log.info(`worker ${workerId} stopped`);
+      await pool.query("delete from worker_heartbeats where worker_id = $1", [gen.workerId]).catch(() => undefined);
+      log.info(`worker ${gen.workerId} stopped`);
     })());
-  return { workerId, runner, stop };
+  return {
+    get workerId() {
+      return current?.workerId ?? "";
+    },
+    stop,
+  };
 }

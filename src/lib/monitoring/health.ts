@@ -1,10 +1,11 @@
 import type pg from "pg";
 import type { Config } from "../config/env";
 import { migrationStatus } from "../db/migrations";
+import { deadAfterSeconds, stuckJobs } from "../queue/recovery";
 import { RECONNECT_WARNING_DAYS, REFRESH_TOKEN_LIFETIME_MONTHS } from "../spotify/connection";
 
 export interface HealthCheck {
-  name: "database" | "migrations" | "worker" | "enrichment" | "runs";
+  name: "database" | "migrations" | "worker" | "jobs" | "enrichment" | "runs";
   ok: boolean;
   message: string;
 }
@@ -15,7 +16,8 @@ export interface HealthReport {
   database: { ok: boolean; latencyMs: number | null; serverVersion: string | null; error: string | null };
   migrations: { ok: boolean; applied: number; pending: string[]; edited: string[] };
   worker: { ok: boolean; alive: number; lastSeenAt: string | null; concurrency: number };
-  queue: { ready: number; locked: number } | null;
+  /** `stuck`: jobs still locked by a worker that stopped (freed by a live worker within a minute). */
+  queue: { ready: number; locked: number; stuck: number; stuckSince: string | null } | null;
   /** Spotify connections: informational, they never make the install unhealthy. */
   connections: { valid: number; reconnectSoon: number; needReconnect: number } | null;
   enrichment: { pendingListens: number; lastSuccessAt: string | null; pausedUntil: string | null; recentFailures: number } | null;
@@ -25,6 +27,8 @@ export interface HealthReport {
 export interface HealthOptions {
   /** A worker counts as alive when its heartbeat is at most this old. */
   aliveWithinSeconds: number;
+  /** A worker whose heartbeat is older than this is dead: the jobs it holds are stuck. */
+  deadWorkerSeconds?: number;
   /** Pending work and no successful run for this long is a warning (the guide's "has not run recently"). */
   staleAfterMs?: number;
   /** The Spotify app, whose quota pause is not a fault. */
@@ -33,7 +37,7 @@ export interface HealthOptions {
 
 /** Health options from the configuration: what every caller uses. */
 export function healthOptions(config: Config): HealthOptions {
-  return { aliveWithinSeconds: config.WORKER_ALIVE_WITHIN_SECONDS, staleAfterMs: config.ENRICH_STALE_AFTER, clientId: config.SPOTIFY_CLIENT_ID };
+  return { aliveWithinSeconds: config.WORKER_ALIVE_WITHIN_SECONDS, deadWorkerSeconds: deadAfterSeconds(config.WORKER_HEARTBEAT_SECONDS), staleAfterMs: config.ENRICH_STALE_AFTER, clientId: config.SPOTIFY_CLIENT_ID };
 }
 
 /** This many finished runs in a row failing is a warning. */
@@ -113,7 +117,8 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
                 count(*) filter (where locked_at is not null) as locked
            from graphile_worker.jobs`,
       );
-      report.queue = { ready: Number(q.rows[0]!.ready), locked: Number(q.rows[0]!.locked) };
+      const stuck = await stuckJobs(pool, opts.deadWorkerSeconds ?? opts.aliveWithinSeconds);
+      report.queue = { ready: Number(q.rows[0]!.ready), locked: Number(q.rows[0]!.locked), stuck: stuck.jobs, stuckSince: stuck.oldestLockedAt?.toISOString() ?? null };
       const c = await pool.query<{ valid: string; soon: string; dead: string }>(
         `select count(*) filter (where state = 'valid' and authorized_at + $1::interval > now()) as valid,
                 count(*) filter (where state = 'valid' and authorized_at + $1::interval > now()
@@ -192,6 +197,16 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
         ? `no worker alive (last seen ${report.worker.lastSeenAt}) — start one with \`liner worker\``
         : "no worker has ever run — start one with `liner worker`, or run `npm start`",
   });
+  if (report.queue) {
+    const { stuck, stuckSince } = report.queue;
+    report.checks.push({
+      name: "jobs",
+      ok: stuck === 0,
+      message: stuck === 0
+        ? "no job is held by a stopped worker"
+        : `${stuck} job(s) held by a worker that stopped (locked since ${stuckSince}): ${report.worker.ok ? "a live worker frees them within a minute" : "start a worker (`liner worker`) to free and finish them"}`,
+    });
+  }
   report.status = report.checks.every((c) => c.ok) ? "ok" : "warning";
   return report;
 }

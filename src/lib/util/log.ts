@@ -24,3 +24,16 @@ export function createLog(scope: string, level: Level = (process.env.LOG_LEVEL a
     error: (m) => write("error", m),
   };
 }
+
+/**
+ * Logs a condition only when it changes (the database went away, came back), not on every retry:
+ * an outage of an hour is two lines, not thousands.
+ */
+export function changeLog(log: Log): (state: string, level: Level, msg: string) => void {
+  let last: string | undefined;
+  return (state, level, msg) => {
+    if (state === last) return;
+    last = state;
+    log[level](msg);
+  };
+}
