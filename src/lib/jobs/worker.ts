@@ -35,12 +35,33 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** graphile-worker's own log lines; the same complaint repeated (a retry loop) is written once a minute. */
 function bridgeLogger(log: Log): Logger {
+  const lastSeen = new Map<string, number>();
   return new Logger(() => (level, message) => {
+    if (level === "error" || level === "warning") {
+      const key = message.replace(/\d+(\.\d+)?/g, "#").slice(0, 80);
+      const now = Date.now();
+      if (now - (lastSeen.get(key) ?? 0) < 60_000) return log.debug(message);
+      lastSeen.set(key, now);
+    }
     if (level === "error") log.error(message);
     else if (level === "warning") log.warn(message);
     else if (level === "info") log.info(message);
     else log.debug(message);
+  });
+}
+
+/**
+ * A promise rejected with nobody to catch it — graphile-worker's retry of a job's end against a
+ * lost database does this — would end the process. A worker rides out an outage instead: the line
+ * is logged once and the runner supervisor restarts what stopped.
+ */
+export function keepRunningOnRejection(log: Log): void {
+  const seen = changeLog(log);
+  process.on("unhandledRejection", (reason) => {
+    const msg = reason instanceof Error ? reason.message : String(reason);
+    seen(msg.replace(/\d+/g, "#"), "warn", `unhandled error, carrying on: ${msg}`);
   });
 }
 
