@@ -6,13 +6,14 @@ import { migrationStatus } from "../lib/db/migrations";
 import { startWorker, workerSettings } from "../lib/jobs/worker";
 import { createLog } from "../lib/util/log";
 import { onShutdownSignal } from "./lifecycle";
+import { commandSpecs } from "./specs";
 
 /** `liner worker`: one more worker on the shared queue, on this machine or any other. */
 export async function worker(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { concurrency: { type: "string" } } });
+  const { values } = parseArgs({ args, options: commandSpecs.worker.options });
   const concurrency = values.concurrency === undefined ? config.WORKER_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-    console.error(`--concurrency: expected a whole number from 1 to 32 (got "${values.concurrency}")`);
+    console.error(`--concurrency: expected a whole number from 1 to 32 (got "${values.concurrency}")\nUsage: ${commandSpecs.worker.usage}`);
     return 2;
   }
   const log = createLog("worker", config.LOG_LEVEL);
