@@ -22,7 +22,7 @@ export class EnvFileError extends Error {
 }
 
 export interface EnvFileOptions {
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   cwd?: string;
   root?: string;
 }
@@ -108,11 +108,12 @@ export function checkEnvText(text: string): string | null {
     const value = line.slice(eq + 1).trimStart();
     const quote = value[0];
     if (quote !== '"' && quote !== "'" && quote !== "`") continue;
-    // A quoted value ends at the next unescaped quote of the same kind, on this line or a later one.
+    // A quoted value ends at the next quote of the same kind (Node knows no escaped quotes), on
+    // this line or a later one.
     let rest = value.slice(1);
     let j = i;
     for (;;) {
-      const end = closingQuote(rest, quote);
+      const end = rest.indexOf(quote);
       if (end >= 0) {
         const after = rest.slice(end + 1).trim();
         if (after !== "" && !after.startsWith("#")) return `line ${j + 1}: unexpected text after the closing ${quote} of ${name}`;
@@ -125,12 +126,4 @@ export function checkEnvText(text: string): string | null {
     i = j;
   }
   return null;
-}
-
-function closingQuote(s: string, quote: string): number {
-  for (let k = 0; k < s.length; k++) {
-    if (s[k] === "\\") k++;
-    else if (s[k] === quote) return k;
-  }
-  return -1;
 }
