@@ -88,7 +88,9 @@ describe("the .env file", () => {
 
   beforeAll(async () => {
     cwd = realpathSync(await mkdtemp(path.join(os.tmpdir(), "liner-envfile-")));
-    dataDir = path.join(cwd, "data");
+    // Apart from cwd, as in serve-lifecycle: when root, the cluster runs as postgres and must reach it.
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "liner-envfile-data-"));
+    await rm(dataDir, { recursive: true });
     port = await freePort();
   });
   afterAll(async () => {
@@ -97,6 +99,7 @@ describe("the .env file", () => {
       await running.exited;
     }
     await rm(cwd, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("a malformed file stops every command with one line naming the file", { timeout: 60_000 }, async () => {
