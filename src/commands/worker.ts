@@ -25,7 +25,9 @@ export async function worker(config: Config, args: string[]): Promise<number> {
     console.error(`The database has pending migrations (${status.pending.join(", ")}): run \`liner migrate\` first.`);
     return 1;
   }
-  const running = await startWorker({
+  // The handler goes in before the worker starts: its heartbeat is visible (and a SIGTERM may come)
+  // while graphile-worker is still starting; the signal then stops it once it has started.
+  const starting = startWorker({
     pool: database.pool,
     concurrency,
     ...workerSettings(config),
@@ -36,9 +38,16 @@ export async function worker(config: Config, args: string[]): Promise<number> {
     boundMs: (config.WORKER_SHUTDOWN_SECONDS + 15) * 1000,
     force: async () => undefined,
     shutdown: async () => {
-      await running.stop();
+      const running = await starting.catch(() => undefined);
+      await running?.stop();
       await database.close();
     },
   });
+  try {
+    await starting;
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   return new Promise<number>(() => undefined);
 }
