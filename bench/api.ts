@@ -11,11 +11,15 @@ import path from "node:path";
 import { sql } from "kysely";
 import { createSession, SESSION_COOKIE } from "../src/lib/auth/sessions";
 import { loadConfig } from "../src/lib/config/env";
+import { loadEnvFileOrExit } from "../src/lib/config/env-file";
 import { closeAppDb } from "../src/lib/db/app-db";
 import { closeDb, createDb, createPool } from "../src/lib/db/pool";
 import { refreshBacklog } from "../src/lib/enrichment/backlog";
 import { enrichmentPanel } from "../src/lib/monitoring/enrichment-panel";
 import { openBenchServer, printTable } from "./support/database";
+
+// Before anything reads the environment: the same .env file `liner` reads (the environment wins).
+loadEnvFileOrExit();
 
 const root = path.resolve(import.meta.dirname, "..");
 const LISTENS = Number(process.env.BENCH_LISTENS ?? 1_000_000);

@@ -17,6 +17,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sql, type Kysely } from "kysely";
 import { loadConfig, type Config } from "../src/lib/config/env";
+import { loadEnvFileOrExit } from "../src/lib/config/env-file";
 import { closeDb, createDb, createPool } from "../src/lib/db/pool";
 import type { Database } from "../src/lib/db/schema";
 import { lookupKey } from "../src/lib/imports/normalise";
@@ -25,6 +26,9 @@ import { enrichListens, type EnrichContext } from "../src/lib/enrichment/enrich-
 import { catalogueFromExtendedHistory, generateCatalogue, startSpotifySimulator, type Catalogue, type SimTrack, type SpotifySimulator } from "../test/spotify-sim";
 import { Rng } from "../test/spotify-sim/random";
 import { openBenchServer, printTable } from "./support/database";
+
+// Before anything reads the environment: the same .env file `liner` reads (the environment wins).
+loadEnvFileOrExit();
 
 const root = path.resolve(import.meta.dirname, "..");
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);

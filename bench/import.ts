@@ -14,12 +14,16 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { loadConfig } from "../src/lib/config/env";
+import { loadEnvFileOrExit } from "../src/lib/config/env-file";
 import { openEmbeddedPostgres, type EmbeddedPostgres } from "../src/lib/db/embedded";
 import { migrate } from "../src/lib/db/migrations";
 import { closeDb, createDb, createPool } from "../src/lib/db/pool";
 import { poolDatabase, runImport } from "../src/lib/imports/run-import";
 import { createUpload, importLimits } from "../src/lib/imports/uploads";
 import { generateExport, writeExportZip } from "../test/spotify-sim/exports";
+
+// Before anything reads the environment: the same .env file `liner` reads (the environment wins).
+loadEnvFileOrExit();
 
 const root = path.resolve(import.meta.dirname, "..");
 

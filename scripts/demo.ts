@@ -8,8 +8,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { loadEnvFileOrExit } from "../src/lib/config/env-file";
 import { generateCatalogue, startSpotifySimulator } from "../test/spotify-sim";
 import { generateExport, writeExportZip } from "../test/spotify-sim/exports";
+
+// Before anything reads the environment: the same .env file `liner` reads (the environment wins).
+loadEnvFileOrExit();
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(root, ".liner-demo");
@@ -37,6 +41,8 @@ async function main() {
     env: {
       ...process.env,
       LINER_DATA_DIR: dataDir,
+      // The demo keeps to its own embedded database, even when .env names a real one (empty = unset).
+      DATABASE_URL: "",
       PORT: port,
       LINER_DEMO: "true",
       TOKEN_ENCRYPTION_KEY: readFileSync(keyFile, "utf8").trim(),

@@ -1,26 +1,11 @@
+import { parseArgs } from "node:util";
+import { commandHelp, commandSpecs, isCommandName, mainHelp, parseArgsOptions, type CommandName } from "./commands/specs";
 import { ConfigError, loadConfig, type Config } from "./lib/config/env";
-
-const usage = `liner — keeps your whole Spotify listening history and fills it in.
-
-Usage: liner <command> [options]
-
-Commands:
-  serve      start everything: database (embedded unless DATABASE_URL), migrations, web, one worker
-             --no-worker   web only (run workers apart with \`liner worker\`)
-  worker     run a worker on the shared queue   --concurrency N
-  migrate    apply pending database migrations
-  import     import a Spotify export (zip or JSON) for a user, with a progress bar
-             FILE --user <spotify id> [--create-user]
-  enrich     one pass of enrichment in the foreground, with a progress bar
-             --user <spotify id>   only this person   --batch-size N   unique tracks per person
-  status     health of the install (database, migrations, workers)   --json
-  doctor     check everything and say what to fix   --no-ping to skip the queue round trip
-
-Configuration comes from the environment; see .env.example.`;
+import { EnvFileError, loadEnvFile } from "./lib/config/env-file";
 
 type Command = (config: Config, args: string[]) => Promise<number>;
 
-const commands: Record<string, () => Promise<Command>> = {
+const commands: Record<CommandName, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve")).serve,
   worker: async () => (await import("./commands/worker")).worker,
   migrate: async () => (await import("./commands/migrate")).migrate,
@@ -30,33 +15,61 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./commands/doctor")).doctor,
 };
 
+const EX_USAGE = 2;
+const EX_CONFIG = 78;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    console.log(usage);
-    return name ? 0 : 2;
+  if (!name || name === "--help" || name === "-h") {
+    console.log(mainHelp());
+    return name ? 0 : EX_USAGE;
   }
-  const load = commands[name];
-  if (!load) {
-    console.error(`liner: unknown command "${name}". Run \`liner help\` for the list.`);
-    return 2;
+  if (name === "help") {
+    const topic = args[0];
+    if (topic && isCommandName(topic)) {
+      console.log(commandHelp(topic));
+      return 0;
+    }
+    console.log(mainHelp());
+    return topic ? EX_USAGE : 0;
   }
+  if (!isCommandName(name)) {
+    console.error(`liner: unknown command "${name}". Run \`liner --help\` for the list.`);
+    return EX_USAGE;
+  }
+
+  // Arguments first: `--help` and a mistyped option answer without configuration or a database.
+  const spec = commandSpecs[name];
+  let help: boolean;
+  try {
+    const parsed = parseArgs({ args, options: parseArgsOptions(spec), allowPositionals: "positionals" in spec, strict: true });
+    help = parsed.values.help === true;
+  } catch (err) {
+    console.error(`liner ${name}: ${(err as Error).message}\n\n${commandHelp(name)}`);
+    return EX_USAGE;
+  }
+  if (help) {
+    console.log(commandHelp(name));
+    return 0;
+  }
+
   let config: Config;
   try {
+    loadEnvFile();
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EnvFileError) {
       console.error(err.message);
-      return 78; // EX_CONFIG
+      return EX_CONFIG;
     }
     throw err;
   }
   try {
-    return await (await load())(config, args);
+    return await (await commands[name]())(config, args);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      return 78;
+      return EX_CONFIG;
     }
     throw err;
   }

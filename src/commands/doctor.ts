@@ -2,10 +2,11 @@ import { parseArgs } from "node:util";
 import type { Config } from "../lib/config/env";
 import { openDatabase } from "../lib/db/connect";
 import { runDoctor } from "../lib/monitoring/doctor";
+import { commandSpecs } from "./specs";
 
 /** `liner doctor`: every check, and what to do about each that fails. Exit 1 when any fails. */
 export async function doctor(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "no-ping": { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args, options: commandSpecs.doctor.options });
   let database;
   try {
     database = await openDatabase(config, { embedded: "attach", poolSize: 2 });

@@ -5,21 +5,16 @@ import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
 import { enrichListens, type EnrichStats } from "../lib/enrichment/enrich-listens";
 import { progressWriter, renderBar } from "../lib/util/progress";
+import { commandSpecs } from "./specs";
 
-const usage = "Usage: liner enrich [--user <spotify id>] [--batch-size N]";
+const usage = `Usage: ${commandSpecs.enrich.usage}`;
 
 /**
  * `liner enrich`: one pass of enrichment in the foreground — one batch for the given person, or
  * for every eligible person in turn — with a progress bar. For installs without workers.
  */
 export async function enrichCommand(config: Config, args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { user: { type: "string" }, "batch-size": { type: "string" } } }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${usage}`);
-    return 2;
-  }
+  const { values } = parseArgs({ args, options: commandSpecs.enrich.options });
   const batchSize = values["batch-size"] === undefined ? config.ENRICH_BATCH_SIZE : Number(values["batch-size"]);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
     console.error(`--batch-size: expected a whole number from 1 to 1000 (got "${values["batch-size"]}")\n${usage}`);

@@ -8,8 +8,9 @@ import { poolDatabase, runImport, type ImportProgress } from "../lib/imports/run
 import { importLimits } from "../lib/imports/uploads";
 import { createLog } from "../lib/util/log";
 import { renderBar } from "../lib/util/progress";
+import { commandSpecs } from "./specs";
 
-const usage = "Usage: liner import FILE --user <spotify id> [--create-user]";
+const usage = `Usage: ${commandSpecs.import.usage}`;
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
@@ -38,21 +39,12 @@ function progressBar(stream: NodeJS.WriteStream) {
  * progress bar. The file is read in place and left where it is.
  */
 export async function importCommand(config: Config, args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { user: { type: "string" }, "create-user": { type: "boolean", default: false } },
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${usage}`);
-    return 2;
-  }
+  const parsed = parseArgs({ args, allowPositionals: true, options: commandSpecs.import.options });
   const file = parsed.positionals[0];
   const spotifyId = parsed.values.user;
   if (!file || !spotifyId || parsed.positionals.length > 1) {
-    console.error(usage);
+    const problem = !file ? "FILE is missing" : !spotifyId ? "--user is required" : "one FILE at a time";
+    console.error(`liner import: ${problem}.\n${usage}\nRun \`liner import --help\` for the options.`);
     return 2;
   }
   const filePath = path.resolve(file);

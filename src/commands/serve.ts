@@ -11,10 +11,11 @@ import { projectRoot } from "../lib/util/paths";
 import { ensureWebBuild } from "../lib/web/build";
 import { startWebServer, type WebServer } from "../lib/web/server";
 import { onShutdownSignal } from "./lifecycle";
+import { commandSpecs } from "./specs";
 
 /** `liner serve` (`npm start`): the whole install in one process tree. */
 export async function serve(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "no-worker": { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args, options: commandSpecs.serve.options });
   const log = createLog("serve", config.LOG_LEVEL);
   const root = projectRoot();
   // Before anything starts: without a key no token can be stored or read.
@@ -56,6 +57,11 @@ export async function serve(config: Config, args: string[]): Promise<number> {
     await ensureWebBuild(root, (l) => log.info(l));
     // Route handlers read the database from the environment, embedded or not.
     process.env.DATABASE_URL = database.url;
+    // Route handlers read the same environment as this process: the one .env file `liner` loaded
+    // (src/lib/config/env-file.ts) under what was already set. Next.js would otherwise read its own
+    // .env, .env.local and .env.production from the project folder on top — another set of values.
+    // This is the flag Next sets itself once it has processed the env files for a process.
+    process.env.__NEXT_PROCESSED_ENV = "true";
     web = await startWebServer({ root, host: config.HOST, port: config.PORT });
     log.info(`Liner is up: ${config.appUrl} (health: ${config.appUrl}/api/health)`);
     if (values["no-worker"]) {

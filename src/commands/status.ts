@@ -2,10 +2,11 @@ import { parseArgs } from "node:util";
 import type { Config } from "../lib/config/env";
 import { openDatabase } from "../lib/db/connect";
 import { checkHealth, healthOptions } from "../lib/monitoring/health";
+import { commandSpecs } from "./specs";
 
 /** `liner status`: the same report as GET /api/health, for a terminal. Exit 1 when not ok. */
 export async function status(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args, options: commandSpecs.status.options });
   let database;
   try {
     database = await openDatabase(config, { embedded: "attach", poolSize: 2 });

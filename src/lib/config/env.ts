@@ -47,6 +47,8 @@ const postgresUrl = z
   .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), "expected a postgres:// or postgresql:// URL");
 
 export const envSchema = z.object({
+  // Read from the environment only (src/lib/config/env-file.ts): which .env file to load.
+  LINER_ENV_FILE: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional(),
   LINER_DATA_DIR: z.string().min(1).default(".liner"),
   EMBEDDED_PG_PORT: port.optional(),
