@@ -4,7 +4,7 @@ import { ensureTokenKey } from "../lib/crypto/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
 import { redactUrl } from "../lib/db/pool";
-import { startWorker, workerSettings, type RunningWorker } from "../lib/jobs/worker";
+import { keepRunningOnRejection, startWorker, workerSettings, type RunningWorker } from "../lib/jobs/worker";
 import { checkAlerts } from "../lib/monitoring/alerts";
 import { createLog } from "../lib/util/log";
 import { projectRoot } from "../lib/util/paths";
@@ -17,6 +17,8 @@ import { commandSpecs } from "./specs";
 export async function serve(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: commandSpecs.serve.options });
   const log = createLog("serve", config.LOG_LEVEL);
+  // The web app, the worker and the database ride out a database outage: nothing here exits for it.
+  keepRunningOnRejection(log);
   const root = projectRoot();
   // Before anything starts: without a key no token can be stored or read.
   await ensureTokenKey(config);

@@ -3,7 +3,7 @@ import type { Config } from "../lib/config/env";
 import { ensureTokenKey } from "../lib/crypto/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrationStatus } from "../lib/db/migrations";
-import { startWorker, workerSettings } from "../lib/jobs/worker";
+import { keepRunningOnRejection, startWorker, workerSettings } from "../lib/jobs/worker";
 import { createLog } from "../lib/util/log";
 import { onShutdownSignal } from "./lifecycle";
 import { commandSpecs } from "./specs";
@@ -17,6 +17,7 @@ export async function worker(config: Config, args: string[]): Promise<number> {
     return 2;
   }
   const log = createLog("worker", config.LOG_LEVEL);
+  keepRunningOnRejection(log);
   await ensureTokenKey(config);
   const database = await openDatabase(config, { embedded: "attach", poolSize: concurrency + 2 });
   const status = await migrationStatus(database.pool);

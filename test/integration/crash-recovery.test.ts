@@ -16,7 +16,7 @@ import { generateCatalogue, startSpotifySimulator, type SimTrack, type SpotifySi
 import { generateExport, writeExportZip } from "../spotify-sim/exports";
 import { addListens, connectedUser, enrichConfig, statusCounts, useEnrichEnv } from "../support/enrichment";
 import { importAsUpload, scratchDir } from "../support/imports";
-import { startLiner, type LinerProcess } from "../support/liner-process";
+import { freePort, startLiner, type LinerProcess } from "../support/liner-process";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 import { until } from "../support/wait";
 
@@ -82,7 +82,7 @@ describe("crash recovery", () => {
 
       const count = async (userId: string) => Number((await sql<{ n: number }>`select count(*)::int as n from listens where user_id = ${userId}`.execute(t.db)).rows[0]!.n);
       expect(await count(ann!)).toBe(await count(truth!));
-      expect(await count(ann!)).toBe(expected.counts.inserted);
+      expect(await count(ann!)).toBe(expected.inserted);
       const doubled = await sql<{ n: number }>`select count(*)::int as n from (select 1 from listens where user_id = ${ann} group by dedupe_key having count(*) > 1) d`.execute(t.db);
       expect(doubled.rows[0]!.n).toBe(0);
       await until(async () => (await jobsLeft(t)) === 0, 30_000, "the queue to empty");
@@ -96,7 +96,9 @@ describe("crash recovery", () => {
 
   it("a 20-second database outage: the worker stays up, says so once, and resumes the interrupted enrichment by itself", { timeout: 240_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "liner-outage-"));
-    let pg = await openEmbeddedPostgres({ dir, database: "liner" });
+    // A port of its own, kept across the restart (the next free one could be taken meanwhile).
+    const port = await freePort();
+    let pg = await openEmbeddedPostgres({ dir, database: "liner", port });
     const pool = createPool(pg.url, 5);
     const db = createDb(pool);
     const t: TestDatabase = { name: "liner", url: pg.url, pool, db, drop: async () => closeDb(db, pool) };
@@ -111,7 +113,7 @@ describe("crash recovery", () => {
       proc = startLiner(["worker", "--concurrency", "2"], env);
       procs.push(proc);
       await enqueue(db, "enrich", { userId: ann, trigger: "manual" }, { jobKey: enrichJobKey(ann) });
-      await until(async () => (await statusCounts(t, ann)).enriched >= 20, 60_000, "enrichment to be under way");
+      await until(async () => ((await statusCounts(t, ann)).enriched ?? 0) >= 20, 60_000, "enrichment to be under way");
 
       await pg.stop();
       const down = Date.now();
@@ -120,9 +122,13 @@ describe("crash recovery", () => {
       await until(async () => Date.now() - down >= 20_000, 30_000, "20 s of outage");
       expect(proc.child.exitCode, proc.output()).toBeNull();
       sim.setFaults({ latencyMs: 0 });
-      pg = await openEmbeddedPostgres({ dir, database: "liner" });
+      pg = await openEmbeddedPostgres({ dir, database: "liner", port });
 
-      await until(async () => (await statusCounts(t, ann)).enriched === 120, 90_000, "every listen enriched after the outage");
+      await until(async () => (await statusCounts(t, ann)).enriched === 120, 90_000, "every listen enriched after the outage").catch(async (err: Error) => {
+        const jobs = await sql`select id, task_identifier, locked_by, locked_at, run_at, attempts, last_error from graphile_worker.jobs`.execute(db);
+        const runs = await db.selectFrom("enrichment_runs").select(["id", "status", "worker_id", "error"]).execute();
+        throw new Error(`${err.message}\n${JSON.stringify({ counts: await statusCounts(t, ann), jobs: jobs.rows, runs })}\n${proc!.output()}`);
+      });
       await until(async () => (await runningRuns(t)) === 0 && (await jobsLeft(t)) === 0, 60_000, "no run left running, the queue empty");
       expect(await statusCounts(t, ann)).toEqual({ enriched: 120 });
       expect(proc.child.exitCode).toBeNull();

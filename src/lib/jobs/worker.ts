@@ -3,8 +3,8 @@ import os from "node:os";
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { Config } from "../config/env";
-import { Logger, run, type Runner, type WorkerEvents } from "graphile-worker";
-import { deadAfterSeconds, recoverFromDeadWorkers } from "../queue/recovery";
+import { Logger, run, type Runner, type Worker, type WorkerEvents } from "graphile-worker";
+import { deadAfterSeconds, recoverFromDeadWorkers, releaseLostJobs } from "../queue/recovery";
 import { changeLog, createLog, type Log } from "../util/log";
 import { markStopping, setTaskContext } from "./context";
 import { taskList } from "./task-list";
@@ -70,6 +70,7 @@ interface Generation {
   workerId: string;
   runner: Runner;
   runnerIds: string[];
+  loops: Worker[];
 }
 
 const newWorkerId = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -105,6 +106,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const startGeneration = async (): Promise<Generation> => {
     const workerId = newWorkerId();
     const runnerIds: string[] = [];
+    const loops: Worker[] = [];
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked in the pool's name (get_job with the pool's id); its loops have ids too.
     events.on("pool:create", ({ workerPool }) => {
@@ -112,6 +114,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     });
     events.on("worker:create", ({ worker }) => {
       runnerIds.push(worker.workerId);
+      loops.push(worker);
     });
     setTaskContext(pool, workerId);
     const runner = await run({
@@ -125,7 +128,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       logger: bridgeLogger(log),
       events,
     });
-    const gen = { workerId, runner, runnerIds };
+    const gen = { workerId, runner, runnerIds, loops };
     await beat(gen);
     runner.promise.then(
       () => void onRunnerEnded(gen, null),
@@ -159,8 +162,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const timer = setInterval(() => {
     const gen = current;
     if (!gen || stopping) return;
+    const active = gen.loops.flatMap((w) => w.getActiveJob()?.id ?? []);
     beat(gen)
-      .then(() => recoverFromDeadWorkers(pool, deadSeconds))
+      .then(async () => {
+        const lost = await releaseLostJobs(pool, gen.runnerIds, active, deadSeconds);
+        if (lost) log.warn(`handed back ${lost} job(s) whose end could not be written while the database was away`);
+        return recoverFromDeadWorkers(pool, deadSeconds);
+      })
       .then((r) => {
         dbState("up", "info", "database reachable");
         if (r.jobsUnlocked || r.runsInterrupted) {

@@ -102,3 +102,21 @@ export async function recoverFromDeadWorkers(pool: pg.Pool, deadSeconds: number,
     client.release();
   }
 }
+
+/**
+ * Jobs this worker's own runners lock but none of them is running: a job whose end could not be
+ * written while the database was away keeps its lock in a runner that lives on. Freed once the
+ * lock is older than `graceSeconds`, so they run again (every task may run twice: imports and
+ * enrichment both pick up where the database says they are). Returns how many.
+ */
+export async function releaseLostJobs(pool: pg.Pool, runnerIds: string[], activeJobIds: string[], graceSeconds: number): Promise<number> {
+  if (runnerIds.length === 0) return 0;
+  const r = await pool.query(
+    `update graphile_worker._private_jobs
+        set locked_by = null, locked_at = null
+      where locked_by = any($1::text[]) and not (id::text = any($2::text[]))
+        and locked_at < now() - make_interval(secs => $3)`,
+    [runnerIds, activeJobIds, graceSeconds],
+  );
+  return r.rowCount ?? 0;
+}
