@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixturesDir, writeTemp } from "../support/imports";
+import { exportFixturesDir, writeTemp } from "../support/imports";
 import { runLiner } from "../support/liner-process";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
@@ -13,13 +13,13 @@ describe("liner import FILE --user <spotify id>", () => {
   });
   afterAll(async () => t.drop());
 
-  const endsong = path.join(fixturesDir, "extended/candidlyred/endsong.json");
+  const endsong = path.join(exportFixturesDir, "extended-old/endsong_0.json");
 
   it("imports through the upload path, with a progress bar on stderr and a summary on stdout", () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Imported endsong\.json for ann: 963 entries — 943 new, 0 already there, 20 skipped \(20 no identifiable item\)/);
-    expect(r.stdout).toMatch(/extended-old\s+endsong\.json {2}963 entries/);
+    expect(r.stdout).toMatch(/Imported endsong_0\.json for ann: 8 entries — 6 new, 0 already there, 2 skipped \(2 no identifiable item\)/);
+    expect(r.stdout).toMatch(/extended-old\s+endsong_0\.json {2}8 entries/);
     expect(r.stderr).toMatch(/\[#+-*\]\s+\d+%/);
     expect(r.stderr).toMatch(/completed \[#{30}\] 100%/);
     // The person's own file stays where it was; the upload does not remember the path.
@@ -29,11 +29,11 @@ describe("liner import FILE --user <spotify id>", () => {
   it("records the upload like any other, and a second run adds nothing", async () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/0 new, 943 already there/);
+    expect(r.stdout).toMatch(/0 new, 6 already there/);
     const uploads = await t.db.selectFrom("upload_jobs").select(["status", "inserted", "duplicates", "file_path", "original_name"]).orderBy("created_at").execute();
     expect(uploads).toEqual([
-      { status: "completed", inserted: 943, duplicates: 0, file_path: null, original_name: "endsong.json" },
-      { status: "completed", inserted: 0, duplicates: 943, file_path: null, original_name: "endsong.json" },
+      { status: "completed", inserted: 6, duplicates: 0, file_path: null, original_name: "endsong_0.json" },
+      { status: "completed", inserted: 0, duplicates: 6, file_path: null, original_name: "endsong_0.json" },
     ]);
   });
 
@@ -42,9 +42,9 @@ describe("liner import FILE --user <spotify id>", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no user with Spotify id "zed".*--create-user/);
 
-    const created = runLiner(["import", path.join(fixturesDir, "basic/mattgath/StreamingHistory1.json"), "--user", "zed", "--create-user"], { DATABASE_URL: t.url });
+    const created = runLiner(["import", path.join(exportFixturesDir, "basic-old/StreamingHistory1.json"), "--user", "zed", "--create-user"], { DATABASE_URL: t.url });
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout).toMatch(/4720 entries — 4715 new/);
+    expect(created.stdout).toMatch(/6 entries — 5 new/);
 
     const bad = runLiner(["import", await writeTemp("endsong_3.json", '[{"ts": "2024-01-01T00:00:00Z"'), "--user", "ann"], { DATABASE_URL: t.url });
     expect(bad.code).toBe(1);

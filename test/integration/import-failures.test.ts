@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createUpload } from "../../src/lib/imports/uploads";
 import { createLog } from "../../src/lib/util/log";
 import { generateExport } from "../spotify-sim/exports";
-import { defaultLimits, fixturesDir, importAsUpload, makeZip, scratchDir, writeTemp } from "../support/imports";
+import { defaultLimits, exportFixturesDir, importAsUpload, makeZip, scratchDir, writeTemp } from "../support/imports";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 import path from "node:path";
 import { copyFile } from "node:fs/promises";
 
-const basic = readFileSync(path.join(fixturesDir, "basic/mattgath/StreamingHistory1.json"));
+// An account-data file large enough that damaging bytes 200–2000 of its zip hits the compressed data.
+const basic = Buffer.from(JSON.stringify([...generateExport({ format: "basic", entries: 3000, seed: "failures" })], null, 2));
 const good = (n = 3) => JSON.stringify([...generateExport({ format: "extended-new", entries: n, seed: "good" })]);
 
 describe("bad input fails the upload with a message naming the file, and keeps nothing", () => {
@@ -151,9 +152,9 @@ describe("the worker and bad uploads", () => {
     const badPath = path.join(dir, "worker-bad.upload");
     const goodPath = path.join(dir, "worker-good.upload");
     await writeFile(badPath, "[{\"ts\": \"2024-01-01T00:00:00Z\", \"ms_played\": 5, \"spotify_track_uri\": null");
-    await copyFile(path.join(fixturesDir, "extended/candidlyred/endsong.json"), goodPath);
+    await copyFile(path.join(exportFixturesDir, "extended-old/endsong_0.json"), goodPath);
     const bad = await createUpload(t.db, { userId, filePath: badPath, originalName: "endsong_7.json", byteSize: 10 });
-    const goodId = await createUpload(t.db, { userId, filePath: goodPath, originalName: "endsong.json", byteSize: 10 });
+    const goodId = await createUpload(t.db, { userId, filePath: goodPath, originalName: "endsong_0.json", byteSize: 10 });
     worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
     const deadline = Date.now() + 20_000;
     let rows: { id: string; status: string; error: string | null; inserted: number }[] = [];
@@ -166,7 +167,7 @@ describe("the worker and bad uploads", () => {
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(byId[bad]).toMatchObject({ status: "failed", inserted: 0 });
     expect(byId[bad]!.error).toMatch(/^endsong_7\.json: the file ends before its array does/);
-    expect(byId[goodId]).toMatchObject({ status: "completed", inserted: 943 });
+    expect(byId[goodId]).toMatchObject({ status: "completed", inserted: 6 });
     // Files go right after the commit that ends each upload.
     for (let i = 0; i < 40 && (existsSync(badPath) || existsSync(goodPath)); i++) await new Promise((res) => setTimeout(res, 50));
     expect(existsSync(badPath)).toBe(false);

@@ -10,7 +10,7 @@ import { closeAppDb } from "../../src/lib/db/app-db";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateExport, writeExportZip } from "../spotify-sim/exports";
-import { fixturesDir, importAsUpload, makeZip, scratchDir } from "../support/imports";
+import { exportFixturesDir, importAsUpload, makeZip, scratchDir } from "../support/imports";
 import { APP_URL, call, type Handler } from "../support/routes";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
@@ -59,7 +59,7 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
   }
 
   it("streams the body to disk, records the upload and its job together, answers 202", async () => {
-    const zip = readFileSync(await makeZip({ "MyData/StreamingHistory0.json": readFileSync(path.join(fixturesDir, "basic/mattgath/StreamingHistory1.json")) }));
+    const zip = readFileSync(await makeZip({ "MyData/StreamingHistory0.json": readFileSync(path.join(exportFixturesDir, "basic-old/StreamingHistory0.json")) }));
     const res = await call(upload as Handler, "PUT", "/api/uploads?name=my_spotify_data.zip", { cookie: people.ann.cookie, origin: APP_URL, body: zip });
     expect(res.status).toBe(202);
     const { uploadId } = await res.json();
@@ -86,15 +86,15 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
     const done = await waitFor(uploadId);
     expect(done).toMatchObject({
       status: "completed",
-      entriesTotal: 4720,
-      entriesProcessed: 4720,
-      inserted: 4715,
+      entriesTotal: 12,
+      entriesProcessed: 12,
+      inserted: 10,
       duplicates: 0,
-      skipped: 5,
-      skippedReasons: { no_identifiable_item: 5 },
+      skipped: 2,
+      skippedReasons: { no_identifiable_item: 2 },
       progress: 1,
       error: null,
-      files: [{ name: "MyData/StreamingHistory0.json", status: "imported", format: "basic-music", entries: 4720, skipped: 5 }],
+      files: [{ name: "MyData/StreamingHistory0.json", status: "imported", format: "basic-music", entries: 12, skipped: 2 }],
     });
     expect(await filesWaiting()).toEqual([]);
   });

@@ -441,15 +441,20 @@ describe("catalogues", () => {
     expect([...other.tracks.keys()].filter((id) => a.tracks.has(id))).toEqual([]);
   });
 
-  it("builds a catalogue from a real Extended Streaming History file, under its real ids", () => {
-    const file = path.resolve(repoRoot, "../shared/fixtures/spotify-exports/extended/candidlyred/endsong.json");
-    const entries = JSON.parse(readFileSync(file, "utf8")) as ExtendedEntry[];
+  it("builds a catalogue from an Extended Streaming History, under the export's own ids", () => {
+    // test/fixtures/exports/extended-old: 6 tracks with spotify:track: URIs, one local file, one
+    // episode and null rows (neither of which is a catalogue track); Hyperballad is played twice.
+    const dir = path.join(repoRoot, "test/fixtures/exports/extended-old");
+    const entries = ["endsong_0.json", "endsong_1.json"].flatMap((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ExtendedEntry[]);
     const cat = catalogueFromExtendedHistory(entries);
-    expect(cat.tracks.size).toBe(92);
-    const e = entries.find((x) => x.spotify_track_uri)!;
+    expect(cat.tracks.size).toBe(6);
+    const ids = new Set(entries.map((x) => x.spotify_track_uri).filter((u) => u?.startsWith("spotify:track:")).map((u) => u!.split(":")[2]!));
+    expect(new Set(cat.tracks.keys())).toEqual(ids);
+    const e = entries.find((x) => x.master_metadata_track_name === "Hyperballad")!;
     const t = cat.tracks.get(e.spotify_track_uri!.split(":")[2]!)!;
-    expect(t.name).toBe(e.master_metadata_track_name);
+    expect(t.name).toBe("Hyperballad");
+    expect(cat.artists.get(t.artistIds[0]!)?.name).toBe("Björk");
     const withVariants = catalogueFromExtendedHistory(entries, { variants: true });
-    expect(withVariants.tracks.size).toBe(92 * 4);
+    expect(withVariants.tracks.size).toBe(6 * 4);
   });
 });

@@ -11,7 +11,8 @@ import type { ZipLimits } from "../../src/lib/imports/zip-reader";
 import { repoRoot } from "./liner-process";
 import type { TestDatabase } from "./test-database";
 
-export const fixturesDir = path.resolve(repoRoot, "../shared/fixtures/spotify-exports");
+/** Small exports made for the tests (test/fixtures/exports/README.md), each with its expected.json. */
+export const exportFixturesDir = path.resolve(repoRoot, "test/fixtures/exports");
 
 export const defaultLimits: ZipLimits = importLimits(loadConfig({}));
 

@@ -5,7 +5,8 @@ import addFormats from "ajv-formats";
 import { parse } from "yaml";
 import { repoRoot } from "./liner-process";
 
-export const openApiPath = path.resolve(repoRoot, "../shared/spotify/openapi.yml");
+/** The Web API's OpenAPI document, vendored with its licence (see the README beside it). */
+export const openApiPath = path.resolve(repoRoot, "test/spotify-sim/openapi/spotify-web-api.yml");
 
 /** OpenAPI 3.0's `nullable: true` as JSON Schema: the type also admits null. */
 function toJsonSchema(node: unknown, dropRequired: Set<string>): unknown {
@@ -26,7 +27,7 @@ function toJsonSchema(node: unknown, dropRequired: Set<string>): unknown {
 }
 
 /**
- * Validators for the Web API's schemas (../shared/spotify/openapi.yml). `dropRequired` names the
+ * Validators for the Web API's schemas (test/spotify-sim/openapi/spotify-web-api.yml). `dropRequired` names the
  * fields a development-mode app no longer gets (the document predates that change).
  */
 export function openApiValidator(dropRequired: string[] = []): (schema: string) => ValidateFunction {
@@ -39,7 +40,7 @@ export function openApiValidator(dropRequired: string[] = []): (schema: string) 
     let v = cache.get(schema);
     if (!v) {
       v = ajv.getSchema(`spotify#/components/schemas/${schema}`);
-      if (!v) throw new Error(`no schema ${schema} in openapi.yml`);
+      if (!v) throw new Error(`no schema ${schema} in ${path.basename(openApiPath)}`);
       cache.set(schema, v);
     }
     return v;

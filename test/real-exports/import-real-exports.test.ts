@@ -1,15 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixturesDir, importAsUpload, makeZip } from "../support/imports";
+import { importAsUpload, makeZip } from "../support/imports";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { realExportsDir as fixturesDir } from "./workshop";
 
 type Expected = Record<string, Record<string, unknown> & { entries: number }>;
 const expected = (dir: string): Expected => JSON.parse(readFileSync(path.join(fixturesDir, dir, "expected.json"), "utf8"));
 const fixture = (dir: string, file: string) => path.join(fixturesDir, dir, file);
 const load = (dir: string, file: string): Record<string, unknown>[] => JSON.parse(readFileSync(fixture(dir, file), "utf8"));
 
-describe("importing the real exports in shared/fixtures", () => {
+describe("importing the real exports in ../shared/fixtures", () => {
   let t: TestDatabase;
   let userId: string;
   beforeAll(async () => {
