@@ -5,7 +5,7 @@ import type { EnrichmentPanel } from "@/lib/monitoring/enrichment-panel";
 import { RunsTable } from "./runs-table";
 
 /** Polling stops when nothing is running; these states mean something is. */
-const ACTIVE = new Set(["running", "queued", "rate_limited"]);
+const ACTIVE = new Set(["running", "queued", "rate_limited", "unavailable"]);
 const POLL_MS = 2000;
 
 const n = (x: number) => x.toLocaleString("en-US");

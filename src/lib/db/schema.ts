@@ -167,6 +167,8 @@ export type RunStatus =
   | "partial"
   | "rate_limited"
   | "quota_paused"
+  /** Spotify itself was failing (5xx, timeouts…): the items stay pending; it resumes by itself. */
+  | "spotify_unavailable"
   | "failed"
   | "skipped"
   /** Its worker died (killed, or lost the database) before it ended; closed by a live worker. */
@@ -227,6 +229,10 @@ export interface SpotifyRateStateTable {
   blocked_reason: string | null;
   batch_endpoints: Generated<"unknown" | "available" | "unavailable">;
   updated_at: DefaultTimestamp;
+  /** Start of the current Spotify outage (5xx, timeouts…); null while Spotify answers. */
+  unavailable_since: Timestamp | null;
+  /** Failed tries in a row during that outage: the next wait doubles with each. */
+  unavailable_strikes: Generated<number>;
 }
 
 export interface SpotifyCallCountsTable {

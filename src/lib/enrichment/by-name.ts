@@ -1,7 +1,17 @@
-import { filteredQuery, searchTracks } from "../spotify/fetch";
+import { filteredQuery, looseQuery, searchTracks } from "../spotify/fetch";
 import type { PendingItem } from "./backlog";
 import { bestMatch } from "./match";
 import type { RunScope } from "./run-scope";
+
+/**
+ * Names longer than this (in characters) are not searched. Spotify's longest titles (whole
+ * movements of works) run to a few hundred characters; a name of thousands is a damaged or made-up
+ * entry, and a search for it would spend a call on certain failure. The import caps names at this
+ * length too, but older data and other paths reach enrichment uncapped.
+ */
+export const MAX_NAME_CHARS = 1000;
+
+const chars = (s: string) => [...s].length;
 
 /**
  * Phase 3, by name, for items the export named only in words: a filtered search, its results
@@ -17,9 +27,15 @@ export async function resolveByName(scope: RunScope, items: PendingItem[]): Prom
     }
     const artist = item.artistName;
     const title = item.trackName;
+    const longest = Math.max(chars(artist), chars(title));
+    if (longest > MAX_NAME_CHARS) {
+      scope.results.failed(item, `The export's names are too long to look up (${longest.toLocaleString("en-US")} characters, over the ${MAX_NAME_CHARS.toLocaleString("en-US")} Liner searches for): not searched.`);
+      await scope.advance();
+      continue;
+    }
     await scope.perItem(item, async () => {
       let found = await searchTracks(scope.api, filteredQuery(artist, title));
-      if (found.length === 0 && scope.mayCall()) found = await searchTracks(scope.api, `${title.replace(/"/g, " ")} ${artist.replace(/"/g, " ")}`);
+      if (found.length === 0 && scope.mayCall()) found = await searchTracks(scope.api, looseQuery(artist, title));
       const match = bestMatch(
         artist,
         title,

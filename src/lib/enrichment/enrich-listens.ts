@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RunStatus } from "../db/schema";
 import { getAccessToken } from "../spotify/connection";
 import { rateBudgetOptions } from "../spotify/rate-budget";
-import { emptyStats, RateLimited, WebApi, type CallStats } from "../spotify/web-api";
+import { emptyStats, RateLimited, SpotifyUnavailable, WebApi, type CallStats } from "../spotify/web-api";
 import { fetchArtists } from "./artists";
 import { anyPendingTrackWork, eligibleUsers, hasValidConnection, pendingItems, refreshBacklog, requeueStale } from "./backlog";
 import { resolveById } from "./by-id";
@@ -35,7 +35,7 @@ export interface EnrichStats {
   rateLimited: Record<string, number>;
   /** Unique items still pending for this user. */
   remaining: number;
-  /** Set when a rate limit or the quota ended the run: when it may go on. */
+  /** Set when a rate limit, the quota or Spotify's trouble ended the run: when it may go on. */
   resumeAt: Date | null;
   error: string | null;
 }
@@ -60,8 +60,8 @@ export async function enrichListens(ctx: EnrichContext, opts: EnrichOptions = {}
     const stats = await enrichUser(ctx, userId, { ...opts, maxCalls: callsLeft, maxMs });
     out.push(stats);
     callsLeft -= stats.apiCalls;
-    // A limit holds every user back alike: the others wait for the next run.
-    if (stats.status === "rate_limited" || stats.status === "quota_paused" || callsLeft <= 0) break;
+    // A limit, or Spotify's trouble, holds every user back alike: the others wait for the next run.
+    if (stats.status === "rate_limited" || stats.status === "quota_paused" || stats.status === "spotify_unavailable" || callsLeft <= 0) break;
     if (opts.maxMs !== undefined && Date.now() - started >= opts.maxMs) break;
   }
   return out;
@@ -143,6 +143,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       budget: rateBudgetOptions(config),
       token: (rejected) => getAccessToken(db, config, ctx.tokenKey, userId, { rejected }),
       maxWaitMs: opts.maxWaitMs ?? 60_000,
+      serverErrorBackoff: opts.serverErrorBackoff,
       stats: callStats,
       sleep: ctx.sleep,
     });
@@ -178,6 +179,11 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       outcome.status = err.status;
       outcome.error = err.message;
       outcome.resumeAt = err.resumeAt;
+    } else if (err instanceof SpotifyUnavailable) {
+      // Spotify's own outage: nothing is the items' fault, they stay pending; the job resumes at `until`.
+      outcome.status = "spotify_unavailable";
+      outcome.error = err.message;
+      outcome.resumeAt = err.until;
     } else if (err instanceof RateLimited) {
       outcome.status = err.reason === "rate" ? "rate_limited" : "quota_paused";
       outcome.error = err.message;

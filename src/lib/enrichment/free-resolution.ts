@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../db/schema";
 import { PENDING_TRACK } from "./backlog";
+import { MAX_LOOKUP_KEY_BYTES } from "./results";
 
 /**
  * Phase 1, free: resolves whatever costs no call — listens whose export id is already in the shared
@@ -16,6 +17,7 @@ export async function resolveFromCatalogue(db: Kysely<Database>, userId: string,
         from listens l
         join tracks t on t.id = l.source_track_id
        where l.user_id = ${userId} and l.lookup_key is not null and l.artist_name is not null and l.track_name is not null
+         and octet_length(l.lookup_key) <= ${MAX_LOOKUP_KEY_BYTES}
          and (l.enrichment_status = 'pending' or l.enriched_at > now() - interval '1 minute')
        order by l.lookup_key, l.played_at desc
       on conflict (lookup_key) do update set

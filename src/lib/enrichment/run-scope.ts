@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, RunStatus, RunTrigger } from "../db/schema";
+import type { OutageBackoff } from "../spotify/rate-budget";
 import { CallFailed, Forbidden, isItemError, NotFound, type WebApi } from "../spotify/web-api";
 import type { PendingItem } from "./backlog";
 import type { BatchResults } from "./results";
@@ -28,6 +29,8 @@ export interface EnrichOptions {
   maxMs?: number;
   /** The longest a run waits for the rate budget before it hands the rest back. */
   maxWaitMs?: number;
+  /** The app-wide waits after Spotify's own trouble (default 1 minute, doubling to 15); tests shorten them. */
+  serverErrorBackoff?: OutageBackoff;
   trigger?: RunTrigger;
   jobId?: string | null;
   /** Album-level fetching; default ENRICH_ALBUM_FETCH. */

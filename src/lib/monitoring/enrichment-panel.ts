@@ -2,9 +2,9 @@ import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, EnrichmentRun } from "../db/schema";
 import { enrichJobKey } from "../enrichment/triggers";
-import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
+import { rateBudgetOptions, rateState, SERVER_ERROR } from "../spotify/rate-budget";
 
-export type PanelState = "running" | "queued" | "rate_limited" | "quota" | "idle" | "done" | "needs_reconnect" | "not_connected";
+export type PanelState = "running" | "queued" | "rate_limited" | "quota" | "unavailable" | "idle" | "done" | "needs_reconnect" | "not_connected";
 
 export interface PanelRun {
   id: string;
@@ -110,6 +110,12 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   else if (listens.pending === 0) state = { code: "done", text: listens.tracks > 0 ? "Everything that can be enriched is." : "Nothing to enrich yet: upload your Spotify data.", until: null };
   else if (rate.blockedUntil && rate.blockedReason === "QUOTA_EXCEEDED")
     state = { code: "quota", text: `Spotify's daily quota is reached; enrichment resumes at ${when(rate.blockedUntil)}.`, until: rate.blockedUntil.toISOString() };
+  else if (rate.blockedUntil && rate.blockedReason === SERVER_ERROR)
+    state = {
+      code: "unavailable",
+      text: `Spotify is having trouble${rate.unavailableSince ? ` (since ${when(rate.unavailableSince)})` : ""}; enrichment tries again at ${when(rate.blockedUntil)}.`,
+      until: rate.blockedUntil.toISOString(),
+    };
   else if (rate.blockedUntil) state = { code: "rate_limited", text: `Waiting for Spotify's rate limit until ${when(rate.blockedUntil)}.`, until: rate.blockedUntil.toISOString() };
   else if (rate.usedToday >= budget.perDay) state = { code: "quota", text: `Today's budget of ${budget.perDay.toLocaleString("en-US")} calls is spent; enrichment goes on as it frees up.`, until: null };
   else if (running || queued?.locked_at) state = { code: "running", text: "Running: fetching from Spotify now.", until: null };

@@ -5,7 +5,7 @@ import { deadAfterSeconds, stuckJobs } from "../queue/recovery";
 import { RECONNECT_WARNING_DAYS, REFRESH_TOKEN_LIFETIME_MONTHS } from "../spotify/connection";
 
 export interface HealthCheck {
-  name: "database" | "migrations" | "worker" | "jobs" | "enrichment" | "runs";
+  name: "database" | "migrations" | "worker" | "jobs" | "enrichment" | "runs" | "spotify";
   ok: boolean;
   message: string;
 }
@@ -20,7 +20,14 @@ export interface HealthReport {
   queue: { ready: number; locked: number; stuck: number; stuckSince: string | null } | null;
   /** Spotify connections: informational, they never make the install unhealthy. */
   connections: { valid: number; reconnectSoon: number; needReconnect: number } | null;
-  enrichment: { pendingListens: number; lastSuccessAt: string | null; pausedUntil: string | null; recentFailures: number } | null;
+  enrichment: {
+    pendingListens: number;
+    lastSuccessAt: string | null;
+    pausedUntil: string | null;
+    recentFailures: number;
+    /** Spotify has been failing (5xx, timeouts…) since then; enrichment backs off and retries by itself. */
+    spotifyUnavailableSince: string | null;
+  } | null;
   checks: HealthCheck[];
 }
 
@@ -42,6 +49,15 @@ export function healthOptions(config: Config): HealthOptions {
 
 /** This many finished runs in a row failing is a warning. */
 const FAILING_RUNS = 5;
+
+/** Spotify failing for longer than this is a warning; a shorter blip is only reported. */
+export const SPOTIFY_UNAVAILABLE_WARN_MS = 15 * 60_000;
+
+function duration(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  return `${Math.round(minutes / 60)} hours`;
+}
 
 function message(err: unknown): string {
   const e = err as { code?: string; message?: string };
@@ -132,13 +148,14 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
         reconnectSoon: Number(c.rows[0]!.soon),
         needReconnect: Number(c.rows[0]!.dead),
       };
-      const e = await pool.query<{ pending: string; last_success: Date | null; paused_until: Date | null; statuses: string[] | null }>(
+      const e = await pool.query<{ pending: string; last_success: Date | null; paused_until: Date | null; unavailable_since: Date | null; statuses: string[] | null }>(
         `select (select coalesce(sum(c.listens), 0) from listen_counts c
                   join spotify_tokens st on st.user_id = c.user_id and st.state = 'valid'
                  where c.kind = 'track' and c.status = 'pending') as pending,
                 (select max(finished_at) from enrichment_runs where status in ('succeeded', 'partial')) as last_success,
                 (select blocked_until from spotify_rate_state where client_id = $1 and blocked_until > now()
                     and blocked_reason = 'QUOTA_EXCEEDED') as paused_until,
+                (select unavailable_since from spotify_rate_state where client_id = $1) as unavailable_since,
                 (select array_agg(status) from (select status from enrichment_runs where finished_at is not null
                     and status not in ('skipped') order by id desc limit ${FAILING_RUNS}) r) as statuses`,
         [opts.clientId ?? ""],
@@ -149,6 +166,7 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
         pendingListens: Number(er.pending),
         lastSuccessAt: er.last_success?.toISOString() ?? null,
         pausedUntil: er.paused_until?.toISOString() ?? null,
+        spotifyUnavailableSince: er.unavailable_since?.toISOString() ?? null,
         recentFailures: statuses.length === FAILING_RUNS && statuses.every((s) => s === "failed") ? FAILING_RUNS : statuses.filter((s) => s === "failed").length,
       };
     } catch {
@@ -158,7 +176,8 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
   if (report.enrichment && opts.staleAfterMs !== undefined) {
     const e = report.enrichment;
     const since = e.lastSuccessAt ? Date.now() - new Date(e.lastSuccessAt).getTime() : Infinity;
-    const stale = e.pendingListens > 0 && since > opts.staleAfterMs && !e.pausedUntil;
+    // While Spotify is paused (quota) or failing, waiting is expected: the "spotify" check speaks of an outage.
+    const stale = e.pendingListens > 0 && since > opts.staleAfterMs && !e.pausedUntil && !e.spotifyUnavailableSince;
     const hours = (opts.staleAfterMs / 3_600_000).toLocaleString("en-US", { maximumFractionDigits: 1 });
     report.checks.push({
       name: "enrichment",
@@ -167,7 +186,9 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
         ? "no listens waiting for enrichment"
         : e.pausedUntil
           ? `${e.pendingListens} listens waiting: paused by Spotify's daily quota until ${e.pausedUntil}`
-          : stale
+          : e.spotifyUnavailableSince
+            ? `${e.pendingListens} listens waiting: Spotify has been failing since ${e.spotifyUnavailableSince}; enrichment retries by itself`
+            : stale
             ? `Enrichment has not run recently: ${e.pendingListens} listens waiting and no successful run in the last ${hours} h${e.lastSuccessAt ? ` (last ${e.lastSuccessAt})` : " (none yet)"} — is a worker running? See the run log.`
             : `${e.pendingListens} listens waiting; last successful run ${e.lastSuccessAt}`,
     });
@@ -175,6 +196,17 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
       name: "runs",
       ok: e.recentFailures < FAILING_RUNS,
       message: e.recentFailures >= FAILING_RUNS ? `the last ${FAILING_RUNS} enrichment runs failed — see the run log for their errors` : "enrichment runs are not failing",
+    });
+  }
+  if (report.enrichment) {
+    const since = report.enrichment.spotifyUnavailableSince;
+    const failingMs = since ? Date.now() - new Date(since).getTime() : 0;
+    report.checks.push({
+      name: "spotify",
+      ok: failingMs <= SPOTIFY_UNAVAILABLE_WARN_MS,
+      message: !since
+        ? "Spotify is answering"
+        : `Spotify has been failing for ${duration(failingMs)} (since ${since}: server errors, timeouts or broken answers); enrichment waits, tries again by itself every few minutes and keeps every listen pending`,
     });
   }
   report.checks.push({

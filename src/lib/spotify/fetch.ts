@@ -49,16 +49,54 @@ export async function getAlbumTracks(api: WebApi, id: string): Promise<{ album: 
   return { album, tracks };
 }
 
-/** Text of a search filter value: Spotify's quoted values cannot hold a double quote. */
-const quoted = (s: string) => `"${s.replace(/"/g, " ").trim()}"`;
+/**
+ * Spotify refuses a search whose `q` is over 100 characters (an error answer, not results), so a
+ * long name is searched by its beginning: a track or artist name that long is told apart well
+ * before its end, and the results are still scored against the whole names (match.ts).
+ */
+export const SEARCH_QUERY_MAX = 100;
 
 export async function searchTracks(api: WebApi, q: string): Promise<SpotifyTrack[]> {
   const r = await api.get("search", `/search?type=track&limit=${SEARCH_LIMIT}&q=${encodeURIComponent(q)}`, searchTracksSchema);
   return r.tracks.items;
 }
 
+/** Spotify's quoted filter values cannot hold a double quote. */
+const unquoted = (s: string) => s.replace(/"/g, " ");
+
+/** `s` cut to at most `max` characters (code points), at a word's end when one is near. */
+export function clip(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  const cut = chars.slice(0, Math.max(0, max)).join("");
+  const space = cut.lastIndexOf(" ");
+  return (space >= cut.length * 0.6 ? cut.slice(0, space) : cut).trim();
+}
+
+/** Shares `room` characters between two texts: the shorter keeps all it can (up to half), the longer gets the rest. */
+function share(a: string, b: string, room: number): [string, string] {
+  const la = [...a].length;
+  const lb = [...b].length;
+  if (la + lb <= room) return [a, b];
+  const half = Math.floor(room / 2);
+  if (la <= lb) {
+    const ka = Math.min(la, half);
+    return [clip(a, ka), clip(b, room - [...clip(a, ka)].length)];
+  }
+  const kb = Math.min(lb, half);
+  return [clip(a, room - [...clip(b, kb)].length), clip(b, kb)];
+}
+
+/** `track:"…" artist:"…"`, the precise search; within SEARCH_QUERY_MAX characters whatever the names. */
 export function filteredQuery(artist: string, title: string): string {
-  return `track:${quoted(title)} artist:${quoted(artist)}`;
+  const [t, a] = share(unquoted(title).trim(), unquoted(artist).trim(), SEARCH_QUERY_MAX - 'track:"" artist:""'.length);
+  return `track:"${t}" artist:"${a}"`;
+}
+
+/** The looser search, title and artist as plain words; within SEARCH_QUERY_MAX characters. */
+export function looseQuery(artist: string, title: string): string {
+  const [t, a] = share(unquoted(title), unquoted(artist), SEARCH_QUERY_MAX - 1);
+  return `${t} ${a}`;
 }
 
 export function getArtist(api: WebApi, id: string): Promise<SpotifyArtist> {

@@ -27,7 +27,8 @@ export function rateBudgetOptions(config: Config): RateBudgetOptions {
 }
 
 export type Acquired =
-  | { ok: true }
+  /** `unavailableSince`: Spotify has been failing since then (this call is a probe). */
+  | { ok: true; unavailableSince?: Date }
   /** Not now: try again after `waitMs`. `reason` says which limit holds the call back. */
   | { ok: false; waitMs: number; reason: "rate" | "daily_budget" | "blocked"; until: Date; detail: string | null };
 
@@ -102,7 +103,7 @@ export async function acquireCall(db: Kysely<Database>, opts: RateBudgetOptions,
       .values({ client_id: opts.clientId, minute, calls: 1 })
       .onConflict((oc) => oc.columns(["client_id", "minute"]).doUpdateSet({ calls: sql`spotify_call_counts.calls + 1` }))
       .execute();
-    return { ok: true };
+    return state.unavailable_since ? { ok: true, unavailableSince: state.unavailable_since } : { ok: true };
   });
 }
 
@@ -124,9 +125,76 @@ export async function blockUntil(db: Kysely<Database>, clientId: string, until: 
     .execute();
 }
 
+/** The blocked reason of a Spotify outage (5xx, 408, timeouts, resets, broken bodies). */
+export const SERVER_ERROR = "SERVER_ERROR";
+
+/** How long the app waits after a Spotify outage's failed tries: the first wait, doubling up to the cap. */
+export interface OutageBackoff {
+  firstMs: number;
+  maxMs: number;
+}
+
+/**
+ * 1, 2, 4, 8, then 15 minutes at most: a blip costs a minute, and an outage of hours costs four
+ * tries (one call each) an hour, not hundreds of calls from the daily quota.
+ */
+export const DEFAULT_OUTAGE_BACKOFF: OutageBackoff = { firstMs: 60_000, maxMs: 15 * 60_000 };
+
+/** The wait after the `strike`-th failed try in a row (1-based). */
+export function outageWaitMs(strike: number, backoff: OutageBackoff = DEFAULT_OUTAGE_BACKOFF): number {
+  return Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.max(0, strike - 1));
+}
+
+/**
+ * Spotify failed a call and its retries: every worker of the app waits, longer with each failed try
+ * in a row. A failure that lands while this outage's block still holds (another worker's call in
+ * flight at the same time) is the same strike; a longer block (a quota) is never shortened.
+ * Returns when calls may be tried again and since when Spotify has been failing.
+ */
+export async function blockForOutage(
+  db: Kysely<Database>,
+  clientId: string,
+  backoff: OutageBackoff = DEFAULT_OUTAGE_BACKOFF,
+  now = new Date(),
+): Promise<{ until: Date; since: Date; strikes: number }> {
+  return db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto("spotify_rate_state")
+      .values({ client_id: clientId, tokens: 0, refilled_at: now })
+      .onConflict((oc) => oc.column("client_id").doNothing())
+      .execute();
+    const state = await tx.selectFrom("spotify_rate_state").selectAll().where("client_id", "=", clientId).forUpdate().executeTakeFirstOrThrow();
+    const since = state.unavailable_since ?? now;
+    const holding = state.blocked_until !== null && state.blocked_until > now;
+    if (holding && state.blocked_reason === SERVER_ERROR) return { until: state.blocked_until!, since, strikes: state.unavailable_strikes };
+    const strikes = state.unavailable_strikes + 1;
+    const wait = new Date(now.getTime() + outageWaitMs(strikes, backoff));
+    const longer = holding && state.blocked_until! > wait;
+    const until = longer ? state.blocked_until! : wait;
+    await tx
+      .updateTable("spotify_rate_state")
+      .set({ blocked_until: until, blocked_reason: longer ? state.blocked_reason : SERVER_ERROR, unavailable_since: since, unavailable_strikes: strikes, updated_at: now })
+      .where("client_id", "=", clientId)
+      .execute();
+    return { until, since, strikes };
+  });
+}
+
+/** Spotify answered (anything but a server fault): the outage is over, the next one starts at one minute. */
+export async function endOutage(db: Kysely<Database>, clientId: string): Promise<void> {
+  await db
+    .updateTable("spotify_rate_state")
+    .set({ unavailable_since: null, unavailable_strikes: 0 })
+    .where("client_id", "=", clientId)
+    .where("unavailable_since", "is not", null)
+    .execute();
+}
+
 export interface RateState {
   blockedUntil: Date | null;
   blockedReason: string | null;
+  /** Spotify has been failing since then (cleared by its first good answer). */
+  unavailableSince: Date | null;
   usedToday: number;
   batchEndpoints: "unknown" | "available" | "unavailable";
 }
@@ -144,6 +212,7 @@ export async function rateState(db: Kysely<Database>, clientId: string, now = ne
   return {
     blockedUntil: state?.blocked_until && state.blocked_until > now ? state.blocked_until : null,
     blockedReason: state?.blocked_until && state.blocked_until > now ? state.blocked_reason : null,
+    unavailableSince: state?.unavailable_since ?? null,
     usedToday: Number(day.used),
     batchEndpoints: state?.batch_endpoints ?? "unknown",
   };

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../db/schema";
-import { acquireCall, blockUntil, type RateBudgetOptions } from "./rate-budget";
+import { acquireCall, blockForOutage, blockUntil, endOutage, SERVER_ERROR, type OutageBackoff, type RateBudgetOptions } from "./rate-budget";
 import { errorBodySchema } from "./schemas";
 
 /**
@@ -17,12 +17,25 @@ export class RateLimited extends Error {
   constructor(
     message: string,
     readonly until: Date,
-    readonly reason: "rate" | "quota" | "daily_budget",
+    readonly reason: "rate" | "quota" | "daily_budget" | "unavailable",
   ) {
     super(message);
   }
 }
-/** 5xx, timeouts, resets, malformed bodies: retried a few times, then this. */
+/**
+ * Spotify itself is failing — 5xx, 408, timeouts, connection resets, truncated or non-JSON bodies —
+ * through a call's retries: the service's fault, not the item's. Every worker waits until `until`
+ * (growing while the outage lasts); the work stays pending.
+ */
+export class SpotifyUnavailable extends RateLimited {
+  constructor(message: string, until: Date) {
+    super(message, until, "unavailable");
+  }
+}
+/**
+ * An answer about this item that cannot be used: a 4xx other than 401/403/404/429 (a 400 for this
+ * id), or a body that is JSON but not the object asked for. Not retried: asking again gets the same.
+ */
 export class CallFailed extends Error {
   readonly kind = "failed";
 }
@@ -59,8 +72,11 @@ export interface WebApiOptions {
   token: (rejected?: string) => Promise<string>;
   /** Waiting longer than this for the budget ends the run (the work stays pending). */
   maxWaitMs: number;
+  /** Quick retries of a call that met Spotify's trouble, before the whole app backs off. */
   retries?: number;
   timeoutMs?: number;
+  /** The app-wide wait after Spotify's trouble outlasts the retries (default 1 minute doubling to 15). */
+  serverErrorBackoff?: OutageBackoff;
   stats?: CallStats;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -83,11 +99,15 @@ export class WebApi {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  private async takeFromBudget(): Promise<void> {
+  /** Takes one call from the shared budget; returns since when Spotify has been failing, if it is. */
+  private async takeFromBudget(): Promise<Date | null> {
     let waited = 0;
     for (;;) {
       const got = await acquireCall(this.opts.db, this.opts.budget);
-      if (got.ok) return;
+      if (got.ok) return got.unavailableSince ?? null;
+      if (got.reason === "blocked" && got.detail === SERVER_ERROR) {
+        throw new SpotifyUnavailable(`Spotify is having trouble; the next try is at ${got.until.toISOString()}.`, got.until);
+      }
       if (got.reason !== "rate" || waited + got.waitMs > this.opts.maxWaitMs) {
         const reason = got.reason === "blocked" ? (got.detail === "QUOTA_EXCEEDED" ? "quota" : "rate") : got.reason === "daily_budget" ? "daily_budget" : "rate";
         throw new RateLimited(
@@ -111,15 +131,28 @@ export class WebApi {
    * the call in the stats ("tracks/{id}", "search", …).
    */
   async get<S extends z.ZodTypeAny>(endpoint: string, path: string, schema: S): Promise<z.infer<S>> {
-    const retries = this.opts.retries ?? 3;
+    const { db, budget } = this.opts;
+    let attempts = (this.opts.retries ?? 3) + 1;
     let rejected: string | undefined;
     let lastError = "";
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    let failingSince: Date | null = null;
+    /** Spotify answered (not a server fault): an outage, if there was one, is over. */
+    const answered = async () => {
+      if (failingSince) await endOutage(db, budget.clientId);
+      failingSince = null;
+    };
+    for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
         // Exponential backoff with full jitter: workers that failed together do not retry together.
         await this.sleep(Math.random() * Math.min(8000, 250 * 2 ** attempt));
       }
-      await this.takeFromBudget();
+      const since = await this.takeFromBudget();
+      if (since && attempt === 0) {
+        // Spotify has been failing: this call only probes whether it is back, with no retries, so an
+        // outage of hours costs one call a try.
+        failingSince = since;
+        attempts = 1;
+      }
       const token = await this.opts.token(rejected);
       bump(this.stats.calls, endpoint);
       let res: Response;
@@ -130,16 +163,22 @@ export class WebApi {
         });
       } catch (err) {
         bump(this.stats.statuses, `${endpoint} network`);
-        lastError = (err as Error).name === "TimeoutError" ? "timed out" : `network error (${(err as Error).message})`;
+        lastError = (err as Error).name === "TimeoutError" ? "it timed out" : `network error (${(err as Error).message})`;
         continue;
       }
       bump(this.stats.statuses, `${endpoint} ${res.status}`);
+      if (res.status >= 500 || res.status === 408) {
+        await res.body?.cancel();
+        lastError = `it answered ${res.status}`;
+        continue;
+      }
       if (res.status === 429) {
+        await answered();
         const body = errorBodySchema.safeParse(await res.json().catch(() => null));
         const quota = body.success && body.data.error.reason === "QUOTA_EXCEEDED";
         const until = new Date(Date.now() + retryAfter(res) * 1000);
         bump(this.stats.rateLimited, quota ? "quota" : "window");
-        await blockUntil(this.opts.db, this.opts.budget.clientId, until, quota ? "QUOTA_EXCEEDED" : "rate limit");
+        await blockUntil(db, budget.clientId, until, quota ? "QUOTA_EXCEEDED" : "rate limit");
         throw new RateLimited(
           quota ? `Spotify's daily quota is used up; it resumes at ${until.toISOString()}.` : `Spotify's rate limit: wait until ${until.toISOString()}.`,
           until,
@@ -155,35 +194,40 @@ export class WebApi {
       }
       if (res.status === 404) {
         await res.body?.cancel();
+        await answered();
         throw new NotFound(`Spotify has no ${endpoint} at ${path}.`);
       }
       if (res.status === 403) {
         await res.body?.cancel();
+        await answered();
         throw new Forbidden(`Spotify does not allow ${endpoint} for this app (403).`);
-      }
-      if (res.status >= 500 || res.status === 408) {
-        await res.body?.cancel();
-        lastError = `Spotify answered ${res.status}`;
-        continue;
       }
       if (!res.ok) {
         const text = await res.text().catch(() => "");
+        await answered();
         throw new CallFailed(`Spotify answered ${res.status} to ${endpoint}: ${text.slice(0, 200)}`);
       }
       let json: unknown;
       try {
         json = await res.json();
       } catch {
-        lastError = "the answer was not valid JSON";
+        // Cut off or not JSON at all: the answer broke on the way, which says nothing about the item.
+        lastError = "its answer was cut off or not JSON";
         continue;
       }
+      await answered();
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
-        lastError = `the answer did not have the expected shape (${parsed.error.issues[0]?.path.join(".") ?? "?"}: ${parsed.error.issues[0]?.message ?? ""})`;
-        continue;
+        const issue = parsed.error.issues[0];
+        throw new CallFailed(`Spotify's answer to ${endpoint} did not have the expected shape (${issue?.path.join(".") ?? "?"}: ${issue?.message ?? ""}).`);
       }
       return parsed.data;
     }
-    throw new CallFailed(`${endpoint} failed after ${retries + 1} attempts: ${lastError}.`);
+    // Every try met Spotify's own trouble: the whole app backs off, the item stays pending.
+    const { until } = await blockForOutage(db, budget.clientId, this.opts.serverErrorBackoff);
+    throw new SpotifyUnavailable(
+      `Spotify is having trouble (${endpoint}: ${lastError}, ${attempts} ${attempts === 1 ? "try" : "tries"}); every worker waits until ${until.toISOString()}.`,
+      until,
+    );
   }
 }

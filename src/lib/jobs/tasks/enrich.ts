@@ -13,8 +13,9 @@ const BUSY_RETRY_MS = 5_000;
 
 /**
  * One batch of a person's enrichment (the work is enrichListens). When work is left it enqueues
- * the next batch behind everyone else's (fair across people); when Spotify's limit or quota stopped
- * it, the next batch is scheduled for the time it lifts — it resumes by itself.
+ * the next batch behind everyone else's (fair across people); when Spotify's limit or quota, or an
+ * outage of Spotify's, stopped it, the next batch is scheduled for the time it lifts — it resumes by
+ * itself.
  */
 export const enrich: Task = async (payload, helpers) => {
   const { userId, trigger, batchSize } = parsePayload("enrich", payload);
@@ -27,7 +28,7 @@ export const enrich: Task = async (payload, helpers) => {
   );
   const next = (runAt: Date, nextTrigger: RunTrigger) =>
     enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
-  if ((stats.status === "rate_limited" || stats.status === "quota_paused") && stats.resumeAt) {
+  if ((stats.status === "rate_limited" || stats.status === "quota_paused" || stats.status === "spotify_unavailable") && stats.resumeAt) {
     await next(stats.resumeAt, "resume");
   } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
     // Tracks left, or the lower-priority artist and ISRC work may have more to do: one more batch.
