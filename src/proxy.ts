@@ -11,7 +11,7 @@ function headerOptions(): SecurityHeaderOptions {
 }
 
 /**
- * Every answer gets the security headers; every page a Content-Security-Policy with a fresh nonce.
+ * Every page gets the security headers and a Content-Security-Policy with a fresh nonce.
  * Next.js reads the nonce from the request's CSP header and puts it on its own scripts, so every
  * page must be rendered per request (the root layout reads the session: they all are).
  */
@@ -27,6 +27,8 @@ export function proxy(request: NextRequest): NextResponse {
 }
 
 export const config = {
-  // Not the build's static files: they are immutable scripts and styles, served with their types.
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // Pages only. Not the API: Next.js copies a proxied request's body and cuts it at 10 MB, and
+  // uploads are streamed (API answers get the plain headers from next.config.ts). Not the build's
+  // static files: immutable scripts and styles, served with their types.
+  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico).*)"],
 };

@@ -122,6 +122,13 @@ describe("Security headers and the Content-Security-Policy in a real browser", (
     expect(api.status()).toBe(200);
     expect(api.headers()["x-content-type-options"]).toBe("nosniff");
     expect(api.headers()["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+    // The proxy stays off the API: a proxied request body would be cut at 10 MB.
+    const big = Buffer.concat([Buffer.from("["), Buffer.alloc(12 * 1024 * 1024, 0x20), Buffer.from("]")]);
+    const put = await page.request.put(`${appUrl}/api/uploads?name=big.json`, { data: big, headers: { origin: appUrl, "content-type": "application/octet-stream" } });
+    expect(put.status()).toBe(202);
+    const { uploadId } = (await put.json()) as { uploadId: string };
+    const row = await t.db.selectFrom("upload_jobs").select("byte_size").where("id", "=", uploadId).executeTakeFirstOrThrow();
+    expect(Number(row.byte_size)).toBe(big.length);
 
     expect(blocked).toEqual([]);
     expect(nonces.size, "a fresh nonce for every page").toBe(PAGES.length + 1);
