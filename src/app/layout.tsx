@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { pageUser } from "@/lib/auth/page-user";
 import { loadConfig } from "@/lib/config/env";
@@ -10,6 +11,10 @@ export const metadata: Metadata = {
   description: "Your whole Spotify listening history, filled in with Spotify's catalogue.",
 };
 
+/**
+ * Every page is rendered per request (the layout reads the session cookie), which the
+ * Content-Security-Policy needs: Next.js puts the request's nonce on its scripts (src/proxy.ts).
+ */
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const user = await pageUser().catch(() => null);
   const admin = user ? await isAdmin(user).catch(() => false) : false;
@@ -23,13 +28,13 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         )}
         {user && (
           <nav className="top" aria-label="Main">
-            <a className="brand" href="/dashboard">
+            <Link className="brand" href="/dashboard">
               Liner
-            </a>
-            <a href="/dashboard">Dashboard</a>
-            <a href="/history">History</a>
-            {admin && <a href="/admin">Operator</a>}
-            <a href="/settings">Settings</a>
+            </Link>
+            <Link href="/dashboard">Dashboard</Link>
+            <Link href="/history">History</Link>
+            {admin && <Link href="/admin">Operator</Link>}
+            <Link href="/settings">Settings</Link>
           </nav>
         )}
         {children}

@@ -1,5 +1,7 @@
 import Link from "next/link";
+import { z } from "zod";
 import { pageUser } from "@/lib/auth/page-user";
+import { pageParam } from "@/lib/web/query";
 
 export const dynamic = "force-dynamic";
 
@@ -11,8 +13,29 @@ const errors: Record<string, string> = {
   network: "Spotify could not be reached. Please try again in a moment.",
 };
 
-export default async function Home({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  const { error } = await searchParams;
+/** "Spotify is busy": when to come back, from the callback's retry_at (a time, in UTC). */
+function busyMessage(retryAt: Date | null): string {
+  if (!retryAt) return "Spotify is busy right now (it is limiting how often this app may ask). Please try again in a few minutes.";
+  const minutes = Math.max(1, Math.ceil((retryAt.getTime() - Date.now()) / 60_000));
+  const at = retryAt.toISOString().slice(11, 16);
+  const when = minutes < 90 ? `in about ${minutes} minute${minutes === 1 ? "" : "s"}` : `in about ${Math.round(minutes / 60)} hours`;
+  return `Spotify is busy right now (it is limiting how often this app may ask). Please try again after ${at} UTC (${when}).`;
+}
+
+const errorCode = z.string().max(64);
+const isoTime = z.iso.datetime().transform((s) => new Date(s));
+
+export default async function Home({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const params = await searchParams;
+  const error = pageParam(params.error, errorCode, undefined);
+  const message =
+    error === undefined
+      ? null
+      : error === "spotify_busy"
+        ? busyMessage(pageParam(params.retry_at, isoTime, null))
+        : Object.hasOwn(errors, error)
+          ? errors[error]
+          : "Signing in with Spotify did not work. Please try again.";
   const user = await pageUser();
   return (
     <main>
@@ -22,9 +45,9 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
         Upload the data export Spotify gives you; Liner keeps every listen and adds track ids, albums,
         cover art, artists and ISRCs in the background.
       </p>
-      {error && (
+      {message && (
         <p role="alert" className="alert">
-          {errors[error] ?? "Signing in with Spotify did not work. Please try again."}
+          {message}
         </p>
       )}
       {user ? (

@@ -7,6 +7,45 @@ import { APP_URL, call, loadApiRoutes, type RouteModule } from "../support/route
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 // Routes that are public by design; every other route must refuse a request without a session.
+const CRON = "cron-secret-for-the-route-tests";
+
+// Bad values for every query parameter of every route. Every route is listed, so a new
+// route must say which parameters it takes; each bad value gets 400 naming the parameter.
+const BAD_QUERIES: Record<string, Array<{ method: string; query: string; parameter: string }>> = {
+  "/api/account": [],
+  "/api/auth/callback": [
+    { method: "GET", query: `code=${"c".repeat(5000)}&state=s`, parameter: "code" },
+    { method: "GET", query: `code=c&state=${"s".repeat(1000)}`, parameter: "state" },
+    { method: "GET", query: `error=${"e".repeat(1000)}`, parameter: "error" },
+  ],
+  "/api/auth/login": [],
+  "/api/auth/logout": [],
+  "/api/cron/enrich": [
+    { method: "GET", query: "inline=yes", parameter: "inline" },
+    { method: "POST", query: "inline=2", parameter: "inline" },
+  ],
+  "/api/health": [],
+  "/api/me": [],
+  "/api/metrics": [],
+  "/api/spotify/connection": [],
+  "/api/spotify/enrich": [],
+  "/api/spotify/enrich/retry": [{ method: "POST", query: "notFound=yes", parameter: "notFound" }],
+  "/api/spotify/enrich/runs": [
+    { method: "GET", query: "before=99999999999999999999999", parameter: "before" },
+    { method: "GET", query: "before=9223372036854775808", parameter: "before" },
+    { method: "GET", query: "before=-1", parameter: "before" },
+    { method: "GET", query: "before=abc", parameter: "before" },
+    { method: "GET", query: "before=", parameter: "before" },
+    { method: "GET", query: "limit=abc", parameter: "limit" },
+    { method: "GET", query: "limit=0", parameter: "limit" },
+    { method: "GET", query: "limit=201", parameter: "limit" },
+    { method: "GET", query: "limit=1.5", parameter: "limit" },
+    { method: "GET", query: "limit=1e2", parameter: "limit" },
+  ],
+  "/api/uploads": [{ method: "PUT", query: `name=${"n".repeat(2000)}`, parameter: "name" }],
+  "/api/uploads/[uploadId]/status": [],
+};
+
 const PUBLIC = new Set(["/api/health", "/api/auth/login", "/api/auth/callback", "/api/auth/logout", "/api/cron/enrich", "/api/metrics"]);
 
 describe("API routes: sessions, isolation, cross-site refusal", () => {
@@ -17,7 +56,7 @@ describe("API routes: sessions, isolation, cross-site refusal", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    Object.assign(process.env, { DATABASE_URL: t.url, APP_URL, TOKEN_ENCRYPTION_KEY: key.toString("base64") });
+    Object.assign(process.env, { DATABASE_URL: t.url, APP_URL, TOKEN_ENCRYPTION_KEY: key.toString("base64"), CRON_SECRET: CRON });
     for (const name of ["ann", "bob"] as const) {
       const u = await t.db.insertInto("users").values({ spotify_id: name, display_name: name.toUpperCase() }).returning("id").executeTakeFirstOrThrow();
       const s = await createSession(t.db, u.id);
@@ -45,7 +84,8 @@ describe("API routes: sessions, isolation, cross-site refusal", () => {
     for (const r of routes.filter((x) => !PUBLIC.has(x.pattern))) {
       for (const [method, handler] of Object.entries(r.handlers)) {
         const params = fill(r);
-        for (const cookie of [undefined, `${SESSION_COOKIE}=${randomBytes(32).toString("base64url")}`]) {
+        // No cookie, a forged one, and ones that are not even valid percent-encoding.
+        for (const cookie of [undefined, `${SESSION_COOKIE}=${randomBytes(32).toString("base64url")}`, `${SESSION_COOKIE}=%E0%A4%A`, `other=%zz; ${SESSION_COOKIE}=abc%`]) {
           const res = await call(handler, method, url(r, params), { cookie, params, origin: APP_URL });
           expect(res.status, `${method} ${r.pattern}`).toBe(401);
           expect(await res.json()).toMatchObject({ error: "unauthenticated" });
@@ -65,6 +105,37 @@ describe("API routes: sessions, isolation, cross-site refusal", () => {
         expect(res.status, `${method} ${r.pattern}`).toBe(403);
       }
     }
+  });
+
+  it("every query parameter of every route is validated: 400 naming the parameter, never 500", async () => {
+    expect(Object.keys(BAD_QUERIES).sort(), "every route lists its parameters in BAD_QUERIES").toEqual(routes.map((r) => r.pattern).sort());
+    let checked = 0;
+    for (const r of routes) {
+      for (const bad of BAD_QUERIES[r.pattern]!) {
+        const handler = r.handlers[bad.method as "GET"]!;
+        expect(handler, `${bad.method} ${r.pattern}`).toBeDefined();
+        const params = fill(r);
+        const res = await call(handler, bad.method, `${url(r, params)}?${bad.query}`, {
+          cookie: people.bob.cookie,
+          origin: APP_URL,
+          params,
+          headers: { authorization: `Bearer ${CRON}` },
+          body: bad.method === "PUT" ? "[]" : undefined,
+        });
+        const what = `${bad.method} ${r.pattern}?${bad.query.slice(0, 40)}`;
+        expect(res.status, what).toBe(400);
+        const body = await res.json();
+        expect(body, what).toMatchObject({ error: "bad_parameter", parameter: bad.parameter });
+        expect(body.message, what).toContain(bad.parameter);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(15);
+    // Good values still work.
+    const runs = routes.find((r) => r.pattern === "/api/spotify/enrich/runs")!.handlers.GET!;
+    const ok = await call(runs, "GET", "/api/spotify/enrich/runs?limit=5&before=9223372036854775807", { cookie: people.bob.cookie });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ runs: [], next: null });
   });
 
   it("every route with an id answers 404 for another person's id", async () => {

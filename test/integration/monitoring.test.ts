@@ -203,8 +203,8 @@ describe("monitoring: the panel, health, metrics, alerts, operator view, stats",
     expect((await call(handler("/api/metrics"), "GET", "/api/metrics", { headers: { authorization: "Bearer metrics-token-0123456789" } })).status).toBe(200);
   });
 
-  it("the operator view shows every backlog, the queue, the run log and the limits; admins are the first user or ADMIN_SPOTIFY_IDS", async () => {
-    const { isAdmin } = await import("../../src/lib/monitoring/admins");
+  it("the operator view shows every backlog, the queue, the run log and the limits; admins are the recorded first operator or ADMIN_SPOTIFY_IDS", async () => {
+    const { claimOperator, isAdmin } = await import("../../src/lib/monitoring/admins");
     const ann = await connectedUser(t, sim, config, "ann");
     const bob = await connectedUser(t, sim, config, "bob");
     await addListens(t, bob, originals.slice(0, 6).map(asListen));
@@ -215,6 +215,9 @@ describe("monitoring: the panel, health, metrics, alerts, operator view, stats",
     expect(v.users[0]).toMatchObject({ connection: "valid", listens: 6, pending: 4, uniqueLeft: 4, lastStatus: "succeeded" });
     expect(v.runs[0]).toMatchObject({ spotifyId: "bob", itemsMatched: 2 });
     expect(v.rate).toMatchObject({ perDay: 1_000_000, batchEndpoints: "unavailable" });
+    expect(await isAdmin({ id: ann, spotify_id: "ann" })).toBe(false); // nobody signed in yet
+    expect(await claimOperator(t.db, ann)).toBe(true); // what the first sign-in does
+    expect(await claimOperator(t.db, bob)).toBe(false);
     expect(await isAdmin({ id: ann, spotify_id: "ann" })).toBe(true);
     expect(await isAdmin({ id: bob, spotify_id: "bob" })).toBe(false);
     process.env.ADMIN_SPOTIFY_IDS = "bob, carol";

@@ -1,7 +1,12 @@
 import { redirect } from "next/navigation";
+import { z } from "zod";
 import { pageUser } from "@/lib/auth/page-user";
 import { appDb } from "@/lib/db/app-db";
 import { historyStats, PERIODS, type Period, type TopEntry } from "@/lib/stats/history";
+import { pageParam } from "@/lib/web/query";
+
+/** Only the periods themselves: `toString` and friends are in every object, not in PERIODS. */
+const periodSchema = z.custom<Period>((v) => typeof v === "string" && Object.hasOwn(PERIODS, v));
 
 export const dynamic = "force-dynamic";
 
@@ -60,19 +65,18 @@ function Chart({ points }: { points: { bucket: string; hours: number }[] }) {
   );
 }
 
-export default async function History({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function History({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await pageUser();
   if (!user) redirect("/");
-  const { period: raw } = await searchParams;
-  const period: Period = raw && raw in PERIODS ? (raw as Period) : "year";
+  const chosen = pageParam((await searchParams).period, periodSchema, "year");
   const { db, config } = appDb();
-  const s = await historyStats(db, user.id, period, config.STATS_MIN_MS_PLAYED);
+  const s = await historyStats(db, user.id, chosen, config.STATS_MIN_MS_PLAYED);
   return (
     <main>
       <h1>History</h1>
       <nav className="periods" aria-label="Period">
         {(Object.keys(PERIODS) as Period[]).map((p) => (
-          <a key={p} href={`/history?period=${p}`} aria-current={p === period ? "page" : undefined}>
+          <a key={p} href={`/history?period=${p}`} aria-current={p === chosen ? "page" : undefined}>
             {PERIODS[p].label}
           </a>
         ))}

@@ -42,11 +42,21 @@ export async function deleteSession(db: Kysely<Database>, token: string | undefi
   await db.deleteFrom("sessions").where("token_hash", "=", hash(token)).execute();
 }
 
+/**
+ * A cookie's value from a Cookie header. A value that is not valid percent-encoding (a stray `%`)
+ * is no value at all: for the session cookie that means no session (401), never an error.
+ */
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

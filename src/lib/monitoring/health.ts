@@ -242,3 +242,20 @@ export async function checkHealth(pool: pg.Pool, opts: HealthOptions): Promise<H
   report.status = report.checks.every((c) => c.ok) ? "ok" : "warning";
   return report;
 }
+
+/** What anyone may see: the verdict and which checks fail — no versions, counts or messages. */
+export interface PublicHealthReport {
+  status: HealthReport["status"];
+  checkedAt: string;
+  failing: HealthCheck["name"][];
+  checks: { name: HealthCheck["name"]; ok: boolean }[];
+}
+
+export function publicHealth(report: HealthReport): PublicHealthReport {
+  return {
+    status: report.status,
+    checkedAt: report.checkedAt,
+    failing: report.checks.filter((c) => !c.ok).map((c) => c.name),
+    checks: report.checks.map((c) => ({ name: c.name, ok: c.ok })),
+  };
+}

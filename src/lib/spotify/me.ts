@@ -23,7 +23,7 @@ export async function fetchProfile(config: Config, accessToken: string): Promise
     headers: { authorization: `Bearer ${accessToken}` },
     signal: AbortSignal.timeout(15_000),
   });
-  if (!res.ok) throw new Error(`Spotify answered ${res.status} to GET /me.`);
+  if (!res.ok) throw Object.assign(new Error(`Spotify answered ${res.status} to GET /me.`), { status: res.status, retryAfter: res.headers.get("retry-after") });
   const parsed = meSchema.safeParse(await res.json().catch(() => null));
   if (!parsed.success) throw new Error("Spotify's answer to GET /me was not a user profile.");
   const me = parsed.data;

@@ -1,11 +1,15 @@
 import { rm } from "node:fs/promises";
+import { z } from "zod";
 import { jsonError, userRoute } from "@/lib/auth/guard";
 import { appDb } from "@/lib/db/app-db";
 import { createUpload, saveUploadBody, UploadTooLargeError, uploadsDir } from "@/lib/imports/uploads";
+import { parseQuery, q } from "@/lib/web/query";
+
+const query = z.object({ name: q.text(1000).optional() });
 
 /** The name the person's file had, for messages only: ?name= or an X-File-Name header. */
-function originalName(request: Request): string | null {
-  const raw = new URL(request.url).searchParams.get("name") ?? request.headers.get("x-file-name");
+function originalName(request: Request, fromQuery: string | undefined): string | null {
+  const raw = fromQuery ?? request.headers.get("x-file-name");
   if (!raw) return null;
   let name = raw;
   try {
@@ -22,6 +26,8 @@ function originalName(request: Request): string | null {
  * to disk, then an upload and its import job are created together: 202 { uploadId }.
  */
 export const PUT = userRoute(async (request, user) => {
+  const parsed = parseQuery(request.url, query);
+  if (!parsed.ok) return parsed.response;
   const { db, config } = appDb();
   const limit = config.UPLOAD_MAX_BYTES;
   const declared = Number(request.headers.get("content-length") ?? NaN);
@@ -45,7 +51,7 @@ export const PUT = userRoute(async (request, user) => {
     const uploadId = await createUpload(db, {
       userId: user.id,
       filePath: saved.path,
-      originalName: originalName(request),
+      originalName: originalName(request, parsed.data.name),
       byteSize: saved.bytes,
     });
     return Response.json({ uploadId }, { status: 202, headers: { location: `/api/uploads/${uploadId}/status` } });
