@@ -3,7 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { pageUser } from "@/lib/auth/page-user";
 import { loadConfig } from "@/lib/config/env";
-import { isAdmin } from "@/lib/monitoring/admins";
+import { isAdmin } from "@/lib/auth/admins";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -204,7 +204,7 @@ describe("monitoring: the panel, health, metrics, alerts, operator view, stats",
   });
 
   it("the operator view shows every backlog, the queue, the run log and the limits; admins are the recorded first operator or ADMIN_SPOTIFY_IDS", async () => {
-    const { claimOperator, isAdmin } = await import("../../src/lib/monitoring/admins");
+    const { claimOperator, isAdmin } = await import("../../src/lib/auth/admins");
     const ann = await connectedUser(t, sim, config, "ann");
     const bob = await connectedUser(t, sim, config, "bob");
     await addListens(t, bob, originals.slice(0, 6).map(asListen));

@@ -36,7 +36,7 @@ describe("web hardening: the operator, sign-in under a rate limit, health detail
   const userId = async (spotifyId: string) => (await t.db.selectFrom("users").select("id").where("spotify_id", "=", spotifyId).executeTakeFirstOrThrow()).id;
 
   it("the first person to sign in is recorded as the operator once; nobody inherits the role when they leave", async () => {
-    const { isAdmin } = await import("../../src/lib/monitoring/admins");
+    const { isAdmin } = await import("../../src/lib/auth/admins");
     // People who exist before anyone signed in (an import from the terminal) are not operators.
     const early = await t.db.insertInto("users").values({ spotify_id: "early" }).returning("id").executeTakeFirstOrThrow();
     const ann = await signInThroughRoutes(routes, sim, "ann");
@@ -69,7 +69,7 @@ describe("web hardening: the operator, sign-in under a rate limit, health detail
   });
 
   it("two first sign-ins at once record exactly one operator", async () => {
-    const { isAdmin } = await import("../../src/lib/monitoring/admins");
+    const { isAdmin } = await import("../../src/lib/auth/admins");
     await Promise.all(["p1", "p2", "p3"].map((p) => signInThroughRoutes(routes, sim, p)));
     const verdicts = await Promise.all(["p1", "p2", "p3"].map(async (p) => isAdmin({ id: await userId(p), spotify_id: p })));
     expect(verdicts.filter(Boolean)).toHaveLength(1);

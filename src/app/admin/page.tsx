@@ -2,7 +2,7 @@ import { notFound, redirect } from "next/navigation";
 import { RunsTable } from "@/components/dashboard/runs-table";
 import { pageUser } from "@/lib/auth/page-user";
 import { appDb } from "@/lib/db/app-db";
-import { isAdmin } from "@/lib/monitoring/admins";
+import { isAdmin } from "@/lib/auth/admins";
 import { operatorView } from "@/lib/monitoring/operator";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, User } from "../db/schema";
-import { claimOperator } from "../monitoring/admins";
+import { claimOperator } from "./admins";
 import { exchangeCode } from "../spotify/accounts";
 import { saveAuthorization } from "../spotify/connection";
 import { fetchProfile, type SpotifyProfile } from "../spotify/me";

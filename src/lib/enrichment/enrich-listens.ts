@@ -51,7 +51,8 @@ const total = (rec: Record<string, number>) => Object.values(rec).reduce((a, b) 
  * artists, written back set-based. Returns one stats object per user run.
  */
 export async function enrichListens(ctx: EnrichContext, opts: EnrichOptions = {}): Promise<EnrichStats[]> {
-  const users = opts.userId ? [opts.userId] : await eligibleUsers(ctx.db);
+  // A job queued for a person who has since deleted their account finds nobody: nothing to do.
+  const users = opts.userId ? (await ctx.db.selectFrom("users").select("id").where("id", "=", opts.userId).execute()).map((u) => u.id) : await eligibleUsers(ctx.db);
   const out: EnrichStats[] = [];
   const started = Date.now();
   let callsLeft = opts.maxCalls ?? Infinity;

@@ -1,7 +1,7 @@
 import { checkBearer } from "@/lib/auth/bearer";
 import { currentUser } from "@/lib/auth/guard";
 import { appDb } from "@/lib/db/app-db";
-import { isAdmin } from "@/lib/monitoring/admins";
+import { isAdmin } from "@/lib/auth/admins";
 import { checkHealth, healthOptions, publicHealth } from "@/lib/monitoring/health";
 
 export const dynamic = "force-dynamic";
