@@ -23,7 +23,7 @@ export async function serve(config: Config, args: string[]): Promise<number> {
   // Before anything starts: without a key no token can be stored or read.
   await ensureTokenKey(config);
 
-  const database = await openDatabase(config, { embedded: "start", log: (l) => log.info(l) });
+  const database = await openDatabase(config, { embedded: "start", log: (l, level) => (level === "warn" ? log.warn(l) : log.info(l)) });
   let worker: RunningWorker | undefined;
   let web: WebServer | undefined;
   const force = async () => {

@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HealthReport } from "../../src/lib/monitoring/health";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { until } from "../support/wait";
 import { freePort, runLiner, startLiner, waitForStatus, type LinerProcess } from "../support/liner-process";
 
 function alive(pid: number): boolean {
@@ -31,13 +32,15 @@ describe("liner serve with the embedded PostgreSQL", () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "liner-serve-"));
     const port = await freePort();
-    env = { LINER_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: "", LOG_LEVEL: "warn" };
+    env = { LINER_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: "", LOG_LEVEL: "warn", METRICS_TOKEN: "lifecycle-test-token" };
   });
   afterAll(async () => {
     if (running && running.child.exitCode === null) await stop(running, "SIGKILL");
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  // The health report's details are for the metrics token (or an operator); anyone sees the status.
+  const details = { authorization: "Bearer lifecycle-test-token" };
   const healthUrl = () => `http://127.0.0.1:${env.PORT}/api/health`;
   const postmasterPid = () => Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
   const embeddedUrl = () => {
@@ -54,7 +57,7 @@ describe("liner serve with the embedded PostgreSQL", () => {
 
   it("starts everything, answers healthy, and passes doctor", { timeout: 180_000 }, async () => {
     running = startLiner(["serve"], env);
-    const health = (await waitForStatus(healthUrl(), 200, running)) as HealthReport;
+    const health = (await waitForStatus(healthUrl(), 200, running, 90_000, details)) as HealthReport;
     expect(health.status).toBe("ok");
     expect(health.database.ok).toBe(true);
     expect(health.migrations).toMatchObject({ ok: true, pending: [] });
@@ -72,6 +75,17 @@ describe("liner serve with the embedded PostgreSQL", () => {
     await client.connect();
     await client.query("insert into users (spotify_id) values ('kept-across-restarts')");
     await client.end();
+  });
+
+  it("a PostgreSQL killed under it is started again; web and worker carry on", { timeout: 180_000 }, async () => {
+    const before = postmasterPid();
+    process.kill(before, "SIGKILL");
+    await until(async () => /stopped unexpectedly/.test(running!.output()), 30_000, "serve to notice");
+    await until(async () => existsSync(path.join(dataDir, "pg", "postmaster.pid")) && postmasterPid() !== before && alive(postmasterPid()), 60_000, "a new PostgreSQL");
+    const health = (await waitForStatus(healthUrl(), 200, running!)) as { status: string };
+    expect(health.status).toBe("ok");
+    expect(running!.child.exitCode).toBeNull();
+    await until(async () => /The embedded PostgreSQL is running again/.test(running!.output()), 30_000, "serve to say so");
   });
 
   it("SIGINT stops web, worker and PostgreSQL, leaving no process behind", { timeout: 60_000 }, async () => {

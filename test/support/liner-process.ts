@@ -69,13 +69,14 @@ export async function waitForStatus(
   status: number,
   proc: LinerProcess,
   timeoutMs = 90_000,
+  headers: Record<string, string> = {},
 ): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null) throw new Error(`liner exited (${proc.child.exitCode}):\n${proc.output()}`);
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { headers });
       const body = await res.json();
       if (res.status === status) return body;
       last = `${res.status} ${JSON.stringify(body)}`;

@@ -21,7 +21,7 @@ export interface OpenOptions {
    */
   embedded: "start" | "attach";
   poolSize?: number;
-  log?: (line: string) => void;
+  log?: (line: string, level?: "info" | "warn") => void;
 }
 
 /** The database a command works on: DATABASE_URL when set, otherwise Liner's embedded one. */

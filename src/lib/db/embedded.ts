@@ -31,7 +31,7 @@ export interface EmbeddedOptions {
   database?: string;
   /** Only connect to a cluster another Liner process runs; never start one. */
   attachOnly?: boolean;
-  log?: (line: string) => void;
+  log?: (line: string, level?: "info" | "warn") => void;
 }
 
 interface State {
@@ -225,18 +225,23 @@ export async function openEmbeddedPostgres(options: EmbeddedOptions): Promise<Em
 
   const { postgres } = await binaries();
   const logStream = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(
-    postgres,
-    [
-      "-D", clusterDir, "-p", String(state.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-      // Imports write hundreds of thousands of rows in one statement: room for them in memory and
-      // in the WAL, instead of PostgreSQL's defaults sized for a small shared host.
-      "-c", "shared_buffers=256MB", "-c", "wal_buffers=16MB", "-c", "max_wal_size=2GB", "-c", "checkpoint_timeout=15min",
-    ],
-    { ...(ids ?? {}), detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout?.pipe(logStream);
-  child.stderr?.pipe(logStream);
+  const port = state.port;
+  const launch = (): ChildProcess => {
+    const proc = spawn(
+      postgres,
+      [
+        "-D", clusterDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+        // Imports write hundreds of thousands of rows in one statement: room for them in memory and
+        // in the WAL, instead of PostgreSQL's defaults sized for a small shared host.
+        "-c", "shared_buffers=256MB", "-c", "wal_buffers=16MB", "-c", "max_wal_size=2GB", "-c", "checkpoint_timeout=15min",
+      ],
+      { ...(ids ?? {}), detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    proc.stdout?.pipe(logStream, { end: false });
+    proc.stderr?.pipe(logStream, { end: false });
+    return proc;
+  };
+  let child = launch();
   // If this process dies with postgres still up, take it down too rather than leave it behind.
   const onExit = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
@@ -244,8 +249,8 @@ export async function openEmbeddedPostgres(options: EmbeddedOptions): Promise<Em
   process.on("exit", onExit);
 
   try {
-    await waitUntilReady(`${base(state.port)}/postgres`, child, logFile);
-    const admin = new pg.Client({ connectionString: `${base(state.port)}/postgres` });
+    await waitUntilReady(`${base(port)}/postgres`, child, logFile);
+    const admin = new pg.Client({ connectionString: `${base(port)}/postgres` });
     await admin.connect();
     try {
       const found = await admin.query("select 1 from pg_database where datname = $1", [database]);
@@ -259,10 +264,32 @@ export async function openEmbeddedPostgres(options: EmbeddedOptions): Promise<Em
   }
 
   let stopping: Promise<void> | undefined;
+  // A PostgreSQL that dies under us (killed, out of memory) is started again, with backoff, until
+  // Liner stops it: the web app and the worker ride out the gap like any database outage.
+  const supervise = (proc: ChildProcess, delayMs = 1000) => {
+    proc.once("exit", (code, signal) => {
+      if (stopping) return;
+      log(`The embedded PostgreSQL stopped unexpectedly (${signal ?? `exit code ${code}`}); starting it again in ${delayMs / 1000} s. Its log: ${logFile}`, "warn");
+      setTimeout(() => {
+        if (stopping) return;
+        child = launch();
+        waitUntilReady(`${base(port)}/postgres`, child, logFile).then(
+          () => log("The embedded PostgreSQL is running again.", "warn"),
+          () => undefined, // its exit is seen by supervise, which tries again
+        );
+        supervise(child, Math.min(delayMs * 2, 30_000));
+      }, delayMs).unref();
+    });
+  };
+  supervise(child);
+
   const stop = () =>
     (stopping ??= new Promise<void>((resolve) => {
       process.off("exit", onExit);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) {
+        logStream.end();
+        return resolve();
+      }
       const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
       child.once("exit", () => {
         clearTimeout(killer);
