@@ -3,6 +3,8 @@ import type { Config } from "../lib/config/env";
 import { ensureTokenKey } from "../lib/crypto/token-crypto";
 import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
+import { sweepPartialUploads } from "../lib/imports/sweep-uploads";
+import { uploadsDir } from "../lib/imports/uploads";
 import { redactUrl } from "../lib/db/pool";
 import { keepRunningOnRejection, startWorker, workerSettings, type RunningWorker } from "../lib/jobs/worker";
 import { checkAlerts } from "../lib/monitoring/alerts";
@@ -48,6 +50,9 @@ export async function serve(config: Config, args: string[]): Promise<number> {
     );
     const { applied } = await migrate(database.pool);
     log.info(applied.length ? `Applied migrations: ${applied.join(", ")}` : "Database schema is up to date.");
+    // Files a crashed web process was still receiving: nobody will import them.
+    const swept = await sweepPartialUploads(database.db, uploadsDir(config));
+    if (swept.length) log.warn(`Removed ${swept.length} partial upload file(s) left by a stopped web process.`);
     if (!values["no-worker"]) {
       worker = await startWorker({
         pool: database.pool,

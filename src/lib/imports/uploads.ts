@@ -10,6 +10,7 @@ import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
 import { enqueue } from "../queue/enqueue";
 import { dataDir } from "../util/paths";
+import { receivingFileName } from "./sweep-uploads";
 import type { ZipLimits } from "./zip-reader";
 
 export class UploadTooLargeError extends Error {
@@ -42,7 +43,7 @@ export async function saveUploadBody(
   maxBytes: number,
 ): Promise<{ path: string; bytes: number }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, `${randomUUID()}.upload`);
+  const file = path.join(dir, receivingFileName(randomUUID()));
   let bytes = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, cb) {

@@ -1,6 +1,9 @@
 import type { Task } from "graphile-worker";
 import { closeAbandonedRuns } from "../../enrichment/runs";
 import { enqueueEnrichForAll } from "../../enrichment/triggers";
+import { loadConfig } from "../../config/env";
+import { sweepPartialUploads } from "../../imports/sweep-uploads";
+import { uploadsDir } from "../../imports/uploads";
 import { parsePayload } from "../../queue/tasks";
 import { pruneCallCounts } from "../../spotify/rate-budget";
 import { taskContext } from "../context";
@@ -17,6 +20,8 @@ export const enrichAll: Task = async (payload, helpers) => {
   const closed = await closeAbandonedRuns(db);
   if (closed > 0) helpers.logger.warn(`closed ${closed} run(s) left running by a stopped worker`);
   await pruneCallCounts(db);
+  const swept = await sweepPartialUploads(db, uploadsDir(loadConfig()));
+  if (swept.length) helpers.logger.warn(`removed ${swept.length} partial upload file(s) left by a stopped web process`);
   const n = await enqueueEnrichForAll(db, trigger);
   helpers.logger.info(`enrich_all (${trigger}): enqueued enrichment for ${n} ${n === 1 ? "person" : "people"}`);
 };
