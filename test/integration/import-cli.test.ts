@@ -18,7 +18,7 @@ describe("liner import FILE --user <spotify id>", () => {
   it("imports through the upload path, with a progress bar on stderr and a summary on stdout", () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Imported endsong\.json for ann: 963 entries — 943 new, 0 already there, 20 skipped \(20 no identifiable item\)/);
+    expect(r.stdout).toMatch(/Imported endsong\.json for ann: 963 entries — 942 new, 0 already there, 1 identical folded, 20 skipped \(20 no identifiable item\)\./);
     expect(r.stdout).toMatch(/extended-old\s+endsong\.json {2}963 entries/);
     expect(r.stderr).toMatch(/\[#+-*\]\s+\d+%/);
     expect(r.stderr).toMatch(/completed \[#{30}\] 100%/);
@@ -29,11 +29,11 @@ describe("liner import FILE --user <spotify id>", () => {
   it("records the upload like any other, and a second run adds nothing", async () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/0 new, 943 already there/);
+    expect(r.stdout).toMatch(/0 new, 942 already there, 1 identical folded/);
     const uploads = await t.db.selectFrom("upload_jobs").select(["status", "inserted", "duplicates", "file_path", "original_name"]).orderBy("created_at").execute();
     expect(uploads).toEqual([
-      { status: "completed", inserted: 943, duplicates: 0, file_path: null, original_name: "endsong.json" },
-      { status: "completed", inserted: 0, duplicates: 943, file_path: null, original_name: "endsong.json" },
+      { status: "completed", inserted: 942, duplicates: 0, file_path: null, original_name: "endsong.json" },
+      { status: "completed", inserted: 0, duplicates: 942, file_path: null, original_name: "endsong.json" },
     ]);
   });
 
