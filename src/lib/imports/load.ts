@@ -161,7 +161,7 @@ const ROW_FIELDS = STAGE_NAMES.filter((c) => c !== "seq" && c !== "part");
  *   another file of the upload (the file twice, or two overlapping exports) are the same plays;
  * - then one row is kept per dedupe key, an extended one before a basic one.
  */
-async function foldAndKey(client: pg.ClientBase): Promise<number> {
+async function foldAndKey(client: pg.ClientBase, staged: number): Promise<number> {
   const keys = await client.query(`
     create temp table import_keys on commit drop as
     with grouped as (
@@ -187,8 +187,7 @@ async function foldAndKey(client: pg.ClientBase): Promise<number> {
     union all
     select seq, dedupe_key from kept`);
   await client.query("analyze import_keys");
-  const staged = await client.query("select count(*)::int as n from import_stage");
-  return (staged.rows[0] as { n: number }).n - (keys.rowCount ?? 0);
+  return staged - (keys.rowCount ?? 0);
 }
 
 /** The kept staged rows with their listen columns and dedupe key, in staging (the export's) order. */
@@ -208,12 +207,14 @@ export async function insertStaged(
   client: pg.ClientBase,
   userId: string,
   uploadId: string,
+  /** How many rows were staged (StagingWriter.rows). */
+  staged: number,
 ): Promise<{ inserted: number; upgraded: number; folded: number }> {
   // Sorting and hashing the staged rows want memory rather than temporary files; and the planner
   // needs the staging table's real size, or it picks nested loops over hundreds of thousands of rows.
   await client.query("set local work_mem = '64MB'");
   await client.query("analyze import_stage");
-  const folded = await foldAndKey(client);
+  const folded = await foldAndKey(client, staged);
   let upgraded = 0;
   const exists = async (query: string, values: unknown[] = []) => (await client.query(`select exists (${query}) as e`, values)).rows[0].e === true;
   if (

@@ -82,14 +82,13 @@ export async function readHistory(
       }
       if (!isObject(value)) throw new JsonShapeError(`entry ${index + 1} is not an object`);
       const extended = familyOf(format!) === "extended";
-      const parsed =
-        extended
-          ? "ts" in value && "ms_played" in value
-            ? parseExtended(value, videoFile)
-            : null
-          : "endTime" in value && "msPlayed" in value
-            ? parseBasic(value)
-            : null;
+      const parsed = extended
+        ? "ts" in value && "ms_played" in value
+          ? parseExtended(value, videoFile)
+          : null
+        : "endTime" in value && "msPlayed" in value
+          ? parseBasic(value)
+          : null;
       if (parsed === null) {
         throw new JsonShapeError(`entry ${index + 1} does not have the fields of the entries before it`);
       }
