@@ -148,11 +148,10 @@ const fromMs = (col: string) => `(timestamptz 'epoch' + ${col} * interval '1 mil
 const ROW_FIELDS = STAGE_NAMES.filter((c) => c !== "seq" && c !== "part");
 
 /**
- * Gives every staged row its dedupe key, folding rows that are the same play into one, and writes
- * (seq, dedupe_key) of the rows to keep into `import_keys`. Returns how many rows were folded.
- *
- * Only rows sharing a group (item, minute, ms played) with another row can fold, so the work is
- * done on those alone; a row alone in its group keeps occurrence 0. Within a group:
+ * Keys the rows that share a group (item, minute, ms played) with another row of the upload —
+ * only they can be the same play as another row, or need numbering — and decides which of them
+ * to keep; every other row keeps occurrence 0. Writes (seq, dedupe_key, kept) of those rows into
+ * `import_folds` and returns how many rows were folded. Within a group:
  * - extended rows are numbered over the whole upload, rows identical in every field (the same
  *   second, URI, reasons, offline time, platform…) sharing one number: the same file twice, or a
  *   row Spotify wrote twice, is one play;
@@ -160,41 +159,37 @@ const ROW_FIELDS = STAGE_NAMES.filter((c) => c !== "seq" && c !== "part");
  *   (nothing in a basic row tells two skips of a song in one minute apart), while the same rows in
  *   another file of the upload (the file twice, or two overlapping exports) are the same plays;
  * - then one row is kept per dedupe key, an extended one before a basic one.
+ * Finding the groups is one hash aggregate; nothing is sorted but the few rows in them.
  */
-async function foldAndKey(client: pg.ClientBase, staged: number): Promise<number> {
-  const keys = await client.query(`
-    create temp table import_keys on commit drop as
-    with grouped as (
-      select seq, group_key, count(*) over (partition by group_key) as n from import_stage
+export async function foldAndKey(client: pg.ClientBase): Promise<number> {
+  await client.query(`
+    create temp table import_folds on commit drop as
+    with multi as (
+      select group_key from import_stage group by group_key having count(*) > 1
     ),
     numbered as (
-      select s.seq, s.part, s.group_key,
-             dense_rank() over (
+      select s.seq, s.part,
+             ${dedupeKeySql(`dense_rank() over (
                partition by s.group_key, s.part
                order by s.played_at_ms,
                         case when s.part < 0 then md5(row(${ROW_FIELDS.map((c) => `s.${c}`).join(", ")})::text) end,
                         case when s.part >= 0 then s.seq end
-             ) - 1 as occurrence
-      from grouped g join import_stage s using (seq)
-      where g.n > 1
-    ),
-    kept as (
-      select distinct on (dedupe_key) seq, dedupe_key
-      from (select seq, part, ${dedupeKeySql("occurrence")} as dedupe_key from numbered) k
-      order by dedupe_key, part < 0 desc, seq
+             ) - 1`, "s.group_key")} as dedupe_key
+      from import_stage s join multi using (group_key)
     )
-    select seq, ${dedupeKeySql("0")} as dedupe_key from grouped where n = 1
-    union all
-    select seq, dedupe_key from kept`);
-  await client.query("analyze import_keys");
-  return staged - (keys.rowCount ?? 0);
+    select seq, dedupe_key, row_number() over (partition by dedupe_key order by part < 0 desc, seq) = 1 as kept
+    from numbered`);
+  await client.query("analyze import_folds");
+  const { rows } = await client.query("select count(*) filter (where not kept)::int as folded from import_folds");
+  return (rows[0] as { folded: number }).folded;
 }
 
 /** The kept staged rows with their listen columns and dedupe key, in staging (the export's) order. */
 const KEYED = `
   select ${LISTEN_COLUMNS.map((c) => (c === "played_at" ? `${fromMs("s.played_at_ms")} as played_at` : c === "offline_at" ? `${fromMs("s.offline_at_ms")} as offline_at` : `s.${c}`)).join(", ")},
-         k.dedupe_key
-  from import_stage s join import_keys k using (seq)`;
+         coalesce(f.dedupe_key, ${dedupeKeySql("0", "s.group_key")}) as dedupe_key
+  from import_stage s left join import_folds f using (seq)
+  where f.kept is not false`;
 
 /**
  * Moves the staged rows into `listens` with one INSERT: new listens are inserted, ones already
@@ -207,14 +202,12 @@ export async function insertStaged(
   client: pg.ClientBase,
   userId: string,
   uploadId: string,
-  /** How many rows were staged (StagingWriter.rows). */
-  staged: number,
 ): Promise<{ inserted: number; upgraded: number; folded: number }> {
   // Sorting and hashing the staged rows want memory rather than temporary files; and the planner
   // needs the staging table's real size, or it picks nested loops over hundreds of thousands of rows.
   await client.query("set local work_mem = '64MB'");
   await client.query("analyze import_stage");
-  const folded = await foldAndKey(client, staged);
+  const folded = await foldAndKey(client);
   let upgraded = 0;
   const exists = async (query: string, values: unknown[] = []) => (await client.query(`select exists (${query}) as e`, values)).rows[0].e === true;
   if (

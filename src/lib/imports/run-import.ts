@@ -154,7 +154,7 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
           writeProgress(read, true);
           await writing;
           report("saving");
-          const { inserted, upgraded, folded } = await insertStaged(client, userId, uploadId, writer.rows);
+          const { inserted, upgraded, folded } = await insertStaged(client, userId, uploadId);
           // Every entry is one of: inserted, duplicate, folded into another, skipped.
           const duplicates = writer.rows - inserted - folded;
           await client.query(
