@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "../lib/config/env";
 import { openDatabase } from "../lib/db/connect";
 import { migrate } from "../lib/db/migrations";
+import { NAME_MAX_CHARS } from "../lib/imports/normalise";
 import { poolDatabase, runImport, type ImportProgress } from "../lib/imports/run-import";
 import { importLimits } from "../lib/imports/uploads";
 import { createLog } from "../lib/util/log";
@@ -94,7 +95,8 @@ export async function importCommand(config: Config, args: string[]): Promise<num
     console.log(
       `Imported ${path.basename(filePath)} for ${spotifyId}: ${result.entries} entries — ${result.inserted} new, ` +
         `${result.duplicates} already there${result.upgraded ? ` (${result.upgraded} filled in)` : ""}, ` +
-        `${result.skipped} skipped${reasons ? ` (${reasons})` : ""}.`,
+        `${result.identicalFolded} identical folded, ${result.skipped} skipped${reasons ? ` (${reasons})` : ""}` +
+        `${result.namesCapped ? `; ${result.namesCapped} with names cut to ${NAME_MAX_CHARS} characters` : ""}.`,
     );
     for (const f of result.files) {
       console.log(`  ${f.status === "imported" ? `${f.format}`.padEnd(16) : "ignored".padEnd(16)} ${f.name}${f.status === "imported" ? `  ${f.entries} entries` : `  (${f.reason})`}`);

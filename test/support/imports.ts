@@ -21,12 +21,20 @@ export async function scratchDir(): Promise<string> {
   return (scratch ??= await mkdtemp(path.join(os.tmpdir(), "liner-import-test-")));
 }
 
-/** A zip with the given members (name → content), written to a new file. */
-export async function makeZip(members: Record<string, string | Buffer>, opts: { compress?: boolean } = {}): Promise<string> {
+/**
+ * A zip with the given members (name → content), written to a new file. `compress: false` stores
+ * members uncompressed; a function chooses per member (as `zip -r` stores what deflate cannot shrink).
+ */
+export async function makeZip(
+  members: Record<string, string | Buffer>,
+  opts: { compress?: boolean | ((name: string) => boolean) } = {},
+): Promise<string> {
   const file = path.join(await scratchDir(), `zip-${Math.random().toString(36).slice(2)}.zip`);
   const zip = new yazl.ZipFile();
   for (const [name, content] of Object.entries(members)) {
-    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name, { compress: opts.compress ?? true });
+    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name, {
+      compress: typeof opts.compress === "function" ? opts.compress(name) : (opts.compress ?? true),
+    });
   }
   zip.end();
   const out = createWriteStream(file);

@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import { detectEntryFormat } from "../../src/lib/imports/detect-format";
 import { parseBasic } from "../../src/lib/imports/parse-basic";
 import { parseExtended } from "../../src/lib/imports/parse-extended";
-import { lookupKey, msPlayed, normaliseName, parseEndTime, parseOfflineTimestamp, parseTs, trackIdFromUri } from "../../src/lib/imports/normalise";
+import { capName, lookupKey, msPlayed, normaliseName, parseEndTime, parseOfflineTimestamp, parseTs, trackIdFromUri } from "../../src/lib/imports/normalise";
 import { generateExport } from "../spotify-sim/exports";
 
 const first = (format: "basic" | "extended-old" | "extended-new", pred: (e: Record<string, unknown>) => boolean) =>
   [...generateExport({ format, entries: 3000, seed: "parse" })].find(pred)!;
+
+/** Half of a surrogate pair without the other half: what a careless cut leaves. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 describe("format detection by keys", () => {
   it("tells every shape apart, and nothing else passes", () => {
@@ -93,5 +96,45 @@ describe("one listen shape from every format", () => {
     const e = parseExtended({ ts: "2024-01-01T10:00:41Z", ms_played: 5, master_metadata_track_name: "Song  ", master_metadata_album_artist_name: "The Band", spotify_track_uri: "spotify:track:0123456789abcdefghijkl" });
     const b = parseBasic({ endTime: "2024-01-01 10:00", artistName: "the band", trackName: "song", msPlayed: 5 });
     expect(e.ok && b.ok && e.row.itemKey === b.row.itemKey).toBe(true);
+  });
+});
+
+describe("names longer than Liner keeps", () => {
+  it("are cut at 1,000 characters, never inside a surrogate pair, and the same string comes back when short", () => {
+    const short = "x".repeat(1000);
+    expect(capName(short)).toBe(short);
+    expect(capName(null)).toBeNull();
+    // 600 emoji are 1,200 UTF-16 units but 600 characters: kept whole.
+    const emoji = "😀".repeat(600);
+    expect(capName(emoji)).toBe(emoji);
+    for (const offset of [0, 1]) {
+      const s = "a".repeat(998 + offset) + "😀".repeat(10);
+      const cut = capName(s)!;
+      expect([...cut]).toHaveLength(1000);
+      expect(cut).not.toMatch(LONE_SURROGATE);
+      expect(cut.endsWith("😀")).toBe(true);
+    }
+    // A lone surrogate counts as one character and is never paired with what follows it.
+    expect([...capName("\ud800".repeat(1500))!]).toHaveLength(1000);
+    // Cut names lose trailing spaces, as every stored text does.
+    expect(capName("a".repeat(999) + " " + "b".repeat(50))).toBe("a".repeat(999));
+    expect(capName(capName("é".repeat(5000)))).toBe("é".repeat(1000));
+  });
+
+  it("are counted once per entry, and the keys are made from the cut names", () => {
+    const long = "L".repeat(3000);
+    const b = parseBasic({ endTime: "2024-01-01 10:00", artistName: long, trackName: long, msPlayed: 5 });
+    expect(b).toMatchObject({ ok: true, capped: true, row: { artistName: "L".repeat(1000), trackName: "L".repeat(1000) } });
+    const e = parseExtended({ ts: "2024-01-01T10:00:41Z", ms_played: 5, master_metadata_track_name: long, master_metadata_album_artist_name: long, spotify_track_uri: null });
+    expect(e).toMatchObject({ ok: true, capped: true });
+    expect(b.ok && e.ok && b.row.itemKey === e.row.itemKey && b.row.lookupKey === e.row.lookupKey).toBe(true);
+    expect(parseBasic({ endTime: "2024-01-01 10:00", artistName: "A", trackName: "B", msPlayed: 5 })).toMatchObject({ capped: false });
+  });
+
+  it("make keys of bounded size even when normalisation lengthens them", () => {
+    const key = lookupKey("\uFDFA".repeat(1000), "\uFDFA".repeat(1000))!;
+    expect(Buffer.byteLength(key)).toBeLessThanOrEqual(2 * 1200 + 1);
+    expect(key).not.toMatch(LONE_SURROGATE);
+    expect(normaliseName("a".repeat(1000))).toBe("a".repeat(1000));
   });
 });

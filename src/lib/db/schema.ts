@@ -63,6 +63,8 @@ export interface UploadJobsTable {
   bytes_total: ColumnType<string | null, number | string | null | undefined, number | string | null>;
   bytes_processed: ColumnType<string, number | string | undefined, number | string>;
   upgraded: Generated<number>;
+  names_capped: Generated<number>;
+  identical_folded: Generated<number>;
 }
 
 export interface SpotifyImage {

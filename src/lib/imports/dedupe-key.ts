@@ -9,19 +9,21 @@ const sha256Hex: (data: string) => string =
 
 /**
  * A listen's identity across uploads: what was played (item), the minute it ended, the ms played,
- * and its occurrence among identical (item, minute, ms) entries of the same upload.
+ * and its occurrence among look-alike (item, minute, ms) entries of the same upload.
  *
  * - Names rather than URIs identify the item, because account-data exports have no URIs: that is
  *   what lets a basic export overlapping an extended one add nothing.
  * - The minute rather than the second, because account-data exports give only the minute.
- * - The occurrence index keeps two truly distinct plays that look alike (same song, same minute,
- *   same ms) as two listens. It is counted over the whole upload, never per file: Spotify splits
- *   an export into files by size, so identical plays of one minute can straddle two files, and
- *   counting per file would give both index 0 and lose one. Over the whole upload, n identical
- *   entries always get the keys 0…n-1, whatever the order of the files — so the same export, or
- *   any export covering that minute completely, produces the same keys again.
+ * - The occurrence keeps truly distinct plays that look alike (same song, same minute, same ms) as
+ *   distinct listens. How it is counted (load.ts, foldAndKey): extended rows over the whole upload,
+ *   never per file — Spotify splits an export into files by size, so look-alike plays of one minute
+ *   can straddle two files — rows identical in every field sharing one number (they are one play);
+ *   basic rows within their file, the same rows in another file of the upload being the same plays.
+ *   Either way n distinct plays get the keys 0…n-1 whatever the order of the files, so the same
+ *   export, or any export covering that minute completely, produces the same keys again.
  * - Key = sha256(sha256(item ‖ minute ‖ ms) ‖ occurrence as 4 bytes): the inner hash is computed
  *   in JavaScript while reading, the outer in SQL once the whole upload is staged.
+ * - Names are capped (normalise.ts) before the item is made, so a cut name keys the same each time.
  */
 
 const S = KEY_SEPARATOR;
@@ -67,10 +69,3 @@ export function dedupeKey(item: string, playedAtMs: number, msPlayed: number, oc
 export function dedupeKeySql(occurrence: string, group = "group_key"): string {
   return `sha256(${group} || int4send((${occurrence})::int))`;
 }
-
-/**
- * How identical entries are put in order before numbering: by full time, then as they came. Which
- * of two entries identical to the second gets which number depends on file order, but the set of
- * keys does not — and that is all deduplication needs.
- */
-export const OCCURRENCE_ORDER = "played_at_ms, seq";

@@ -28,11 +28,18 @@ export interface ListenRow {
   offline: boolean | null;
   offlineAt: number | null;
   incognito: boolean | null;
+  /**
+   * A salted 32-bit hash of what an extended row holds but Liner never stores (IP address, user
+   * agent, username), so that rows differing only there are not taken for one play (load.ts). It
+   * lives only in the import's temporary staging table; 0 for account-data rows.
+   */
+  unstored: number;
 }
 
 export type SkipReason = "no_identifiable_item" | "invalid_time" | "invalid_ms_played";
 
-export type Parsed = { ok: true; row: ListenRow } | { ok: false; reason: SkipReason };
+/** `capped`: a name of the entry was longer than Liner keeps and was cut (the listen is kept). */
+export type Parsed = { ok: true; row: ListenRow; capped: boolean } | { ok: false; reason: SkipReason };
 
 export const skip = (reason: SkipReason): Parsed => ({ ok: false, reason });
 
@@ -66,5 +73,6 @@ export function listenRow(f: Partial<ListenRow> & Pick<ListenRow, "kind" | "play
     offline: f.offline ?? null,
     offlineAt: f.offlineAt ?? null,
     incognito: f.incognito ?? null,
+    unstored: f.unstored ?? 0,
   };
 }

@@ -13,16 +13,59 @@ export function text(value: unknown): string | null {
   return t === "" ? null : t;
 }
 
+/** The longest name Liner keeps, in characters (code points); real names stay far below it. */
+export const NAME_MAX_CHARS = 1000;
+
+/**
+ * A name cut to NAME_MAX_CHARS characters, never between the two halves of a surrogate pair.
+ * Returns the very same string when it is short enough, so callers can tell a cut by identity.
+ */
+export function capName(name: string | null): string | null {
+  // At most NAME_MAX_CHARS UTF-16 units is at most that many characters: the common case.
+  if (name === null || name.length <= NAME_MAX_CHARS) return name;
+  let units = 0;
+  for (let chars = 0; chars < NAME_MAX_CHARS && units < name.length; chars++) {
+    const c = name.charCodeAt(units);
+    const pair = c >= 0xd800 && c <= 0xdbff && units + 1 < name.length && (name.charCodeAt(units + 1) & 0xfc00) === 0xdc00;
+    units += pair ? 2 : 1;
+  }
+  return units >= name.length ? name : name.slice(0, units).trimEnd();
+}
+
+/**
+ * The most a normalised name takes in a key, in UTF-8 bytes. A lookup key is two of them and a
+ * separator (at most 2,401 bytes), so it fits a btree entry (2,704 bytes) in track_lookups and in
+ * enrichment_claims ('k:' + key) even when normalisation lengthens a capped name (NFKC turns some
+ * single characters into eighteen).
+ */
+export const KEY_NAME_MAX_BYTES = 1200;
+
+function capBytes(s: string): string {
+  // UTF-8 takes at most three bytes per UTF-16 unit: only long strings need measuring.
+  if (s.length * 3 <= KEY_NAME_MAX_BYTES || Buffer.byteLength(s) <= KEY_NAME_MAX_BYTES) return s;
+  let bytes = 0;
+  let units = 0;
+  while (units < s.length) {
+    const c = s.charCodeAt(units);
+    const pair = c >= 0xd800 && c <= 0xdbff && units + 1 < s.length && (s.charCodeAt(units + 1) & 0xfc00) === 0xdc00;
+    const size = pair ? 4 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (bytes + size > KEY_NAME_MAX_BYTES) break;
+    bytes += size;
+    units += pair ? 2 : 1;
+  }
+  return s.slice(0, units).trimEnd();
+}
+
 /**
  * Names compared for identity: Unicode-normalised, case-folded, whitespace and control characters
- * collapsed. Deliberately mild (accents and punctuation kept) so that two different songs do not
+ * collapsed, and no longer than KEY_NAME_MAX_BYTES. Deliberately mild (accents and punctuation kept) so that two different songs do not
  * collapse into one; only the differences exports really show (case, spacing) are ignored.
  */
 export function normaliseName(name: string | null): string | null {
   if (name === null) return null;
   let n = cache.get(name);
   if (n === undefined) {
-    const folded = (PLAIN.test(name) ? name : name.normalize("NFKC").replace(CONTROL, " ")).toLowerCase().replace(/\s+/g, " ").trim();
+    const folded = capBytes((PLAIN.test(name) ? name : name.normalize("NFKC").replace(CONTROL, " ")).toLowerCase().replace(/\s+/g, " ").trim());
     n = folded === "" ? null : folded;
     // Histories repeat the same names thousands of times: remember recent ones, within bounds.
     if (cache.size >= CACHE_MAX) cache.clear();

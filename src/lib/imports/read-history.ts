@@ -23,11 +23,17 @@ export interface ReadProgress {
   entries: number;
   skipped: number;
   skippedReasons: Partial<Record<SkipReason, number>>;
+  /** Entries kept with a name cut to the length Liner keeps. */
+  namesCapped: number;
   files: FileReport[];
 }
 
 export interface HistorySink {
-  add(row: ListenRow): void;
+  /**
+   * `file` is the number of the file (member) the row comes from when it is an account-data
+   * (basic) row, and -1 for an extended one: identical basic rows are told apart within a file only.
+   */
+  add(row: ListenRow, file: number): void;
   /** Called after each chunk so the sink can write out and apply back-pressure. */
   flush(): Promise<void>;
 }
@@ -44,11 +50,11 @@ export async function readHistory(
   members: ZipMember[],
   opts: { uploadName: string; single: boolean; sink: HistorySink; onProgress?: (p: ReadProgress) => void },
 ): Promise<ReadProgress> {
-  const progress: ReadProgress = { bytes: 0, entries: 0, skipped: 0, skippedReasons: {}, files: [] };
+  const progress: ReadProgress = { bytes: 0, entries: 0, skipped: 0, skippedReasons: {}, namesCapped: 0, files: [] };
   const where = (member: string) => (opts.single ? member : `${member} (in ${opts.uploadName})`);
 
   let bytesBefore = 0;
-  for (const member of members) {
+  for (const [fileNo, member] of members.entries()) {
     // Files stopped early (not history) still count as read, so progress reaches the total.
     progress.bytes = bytesBefore;
     bytesBefore += member.size;
@@ -75,21 +81,22 @@ export async function readHistory(
         }
       }
       if (!isObject(value)) throw new JsonShapeError(`entry ${index + 1} is not an object`);
-      const parsed =
-        familyOf(format!) === "extended"
-          ? "ts" in value && "ms_played" in value
-            ? parseExtended(value, videoFile)
-            : null
-          : "endTime" in value && "msPlayed" in value
-            ? parseBasic(value)
-            : null;
+      const extended = familyOf(format!) === "extended";
+      const parsed = extended
+        ? "ts" in value && "ms_played" in value
+          ? parseExtended(value, videoFile)
+          : null
+        : "endTime" in value && "msPlayed" in value
+          ? parseBasic(value)
+          : null;
       if (parsed === null) {
         throw new JsonShapeError(`entry ${index + 1} does not have the fields of the entries before it`);
       }
       entries++;
       progress.entries++;
       if (parsed.ok) {
-        opts.sink.add(parsed.row);
+        opts.sink.add(parsed.row, extended ? -1 : fileNo);
+        if (parsed.capped) progress.namesCapped++;
       } else {
         skipped++;
         progress.skipped++;

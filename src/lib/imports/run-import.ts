@@ -59,8 +59,12 @@ export interface ImportResult {
   inserted: number;
   duplicates: number;
   upgraded: number;
+  /** Rows that were the same play as another row of the upload (see load.ts), kept once. */
+  identicalFolded: number;
   skipped: number;
   skippedReasons: Partial<Record<SkipReason, number>>;
+  /** Entries kept with a name cut to NAME_MAX_CHARS. */
+  namesCapped: number;
   files: FileReport[];
   error?: string;
 }
@@ -75,12 +79,12 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
   const log = opts.log ?? createLog("import");
   const claimed = await db.query(
     `update upload_jobs set status = 'processing', started_at = now(), finished_at = null, error = null,
-            entries_processed = 0, skipped = 0, skipped_reasons = '{}', bytes_processed = 0
+            entries_processed = 0, skipped = 0, skipped_reasons = '{}', bytes_processed = 0, names_capped = 0, identical_folded = 0
      where id = $1 and status in ('pending', 'processing')
      returning user_id::text as user_id, file_path, coalesce(original_name, 'the uploaded file') as name`,
     [uploadId],
   );
-  const empty = { uploadId, entries: 0, inserted: 0, duplicates: 0, upgraded: 0, skipped: 0, skippedReasons: {}, files: [] };
+  const empty = { uploadId, entries: 0, inserted: 0, duplicates: 0, upgraded: 0, identicalFolded: 0, skipped: 0, skippedReasons: {}, namesCapped: 0, files: [] };
   const row = claimed.rows[0] as { user_id: string; file_path: string | null; name: string } | undefined;
   if (!row) return { ...empty, status: "not-pending" };
   const { user_id: userId, name } = row;
@@ -106,9 +110,10 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
     lastWrite = now;
     writing = db
       .query(
-        `update upload_jobs set entries_processed = $2, skipped = $3, skipped_reasons = $4, files = $5, bytes_processed = $6
+        `update upload_jobs set entries_processed = $2, skipped = $3, skipped_reasons = $4, files = $5, bytes_processed = $6,
+                names_capped = $7
          where id = $1 and status = 'processing'`,
-        [uploadId, p.entries, p.skipped, JSON.stringify(p.skippedReasons), JSON.stringify(p.files), p.bytes],
+        [uploadId, p.entries, p.skipped, JSON.stringify(p.skippedReasons), JSON.stringify(p.files), p.bytes, p.namesCapped],
       )
       .catch((err: Error) => log.warn(`progress of upload ${uploadId} not recorded: ${err.message}`))
       .finally(() => (writing = undefined));
@@ -149,18 +154,23 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
           writeProgress(read, true);
           await writing;
           report("saving");
-          const { inserted, upgraded } = await insertStaged(client, userId, uploadId);
-          const duplicates = writer.rows - inserted;
+          const { inserted, upgraded, folded } = await insertStaged(client, userId, uploadId);
+          // Every entry is one of: inserted, duplicate, folded into another, skipped.
+          const duplicates = writer.rows - inserted - folded;
           await client.query(
             `update upload_jobs set status = 'completed', finished_at = now(), entries_total = $2, entries_processed = $2,
                     inserted = $3, duplicates = $4, upgraded = $5, skipped = $6, skipped_reasons = $7, files = $8,
+                    names_capped = $9, identical_folded = $10,
                     bytes_processed = bytes_total, error = null${opts.removeFile ? ", file_path = null" : ""}
              where id = $1`,
-            [uploadId, read.entries, inserted, duplicates, upgraded, read.skipped, JSON.stringify(read.skippedReasons), JSON.stringify(read.files)],
+            [
+              uploadId, read.entries, inserted, duplicates, upgraded, read.skipped, JSON.stringify(read.skippedReasons),
+              JSON.stringify(read.files), read.namesCapped, folded,
+            ],
           );
           await onImportCompleted(client, { userId, uploadId, inserted, upgraded });
           await client.query("commit");
-          return { inserted, duplicates, upgraded };
+          return { inserted, duplicates, upgraded, identicalFolded: folded };
         } catch (err) {
           writer?.abort();
           await client.query("rollback").catch(() => undefined);
@@ -169,7 +179,8 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
       });
       report("completed");
       log.info(
-        `upload ${uploadId}: ${read!.entries} entries, ${result.inserted} new, ${result.duplicates} duplicates, ${read!.skipped} skipped`,
+        `upload ${uploadId}: ${read!.entries} entries, ${result.inserted} new, ${result.duplicates} duplicates, ` +
+          `${result.identicalFolded} identical folded, ${read!.skipped} skipped, ${read!.namesCapped} with names capped`,
       );
       // Its path was cleared with the completion; a removal that fails here only leaves a stray file.
       if (opts.removeFile) await rm(filePath, { force: true }).catch((err: Error) => log.warn(`${filePath} not removed: ${err.message}`));
@@ -180,6 +191,7 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
         ...result,
         skipped: read!.skipped,
         skippedReasons: read!.skippedReasons,
+        namesCapped: read!.namesCapped,
         files: read!.files,
       };
     } finally {
@@ -200,7 +212,8 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
       : `Liner could not import ${name} because of an internal error (${(err as Error).message}). Try again later.`;
     log[input ? "info" : "error"](`upload ${uploadId} failed: ${message}`);
     await db.query(
-      `update upload_jobs set status = 'failed', finished_at = now(), error = $2, inserted = 0, duplicates = 0, upgraded = 0
+      `update upload_jobs set status = 'failed', finished_at = now(), error = $2, inserted = 0, duplicates = 0, upgraded = 0,
+              identical_folded = 0
        where id = $1`,
       [uploadId, message],
     );

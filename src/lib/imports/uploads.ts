@@ -107,8 +107,12 @@ export async function uploadStatus(db: Kysely<Database>, userId: string, uploadI
     inserted: u.inserted,
     duplicates: u.duplicates,
     upgraded: u.upgraded,
+    // Rows that were the same play as another row of the upload, kept once.
+    identicalFolded: u.identical_folded,
     skipped: u.skipped,
     skippedReasons: u.skipped_reasons,
+    // Entries kept with a name cut to 1,000 characters.
+    namesCapped: u.names_capped,
     // Reading progress; entries are only known as they are read.
     progress: bytesTotal ? Math.min(1, Number(u.bytes_processed) / bytesTotal) : u.status === "completed" ? 1 : 0,
     error: u.error,

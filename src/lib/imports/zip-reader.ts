@@ -25,6 +25,39 @@ export interface OpenZip {
 
 const mib = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
 
+/** The methods real zips use: 0 stored (what `zip -r` does with files deflate cannot shrink), 8 deflate. */
+const STORED = 0;
+const DEFLATE = 8;
+
+/** Names of the other methods of the zip specification (APPNOTE 4.4.5), for messages. */
+const METHOD_NAMES: Record<number, string> = {
+  1: "Shrink",
+  2: "Reduce",
+  3: "Reduce",
+  4: "Reduce",
+  5: "Reduce",
+  6: "Implode",
+  9: "Deflate64",
+  10: "PKWARE DCL Implode",
+  12: "BZIP2",
+  14: "LZMA",
+  18: "IBM TERSE",
+  19: "IBM LZ77",
+  93: "Zstandard",
+  94: "MP3",
+  95: "XZ",
+  96: "JPEG",
+  97: "WavPack",
+  98: "PPMd",
+};
+
+function unsupportedMethod(where: string, method: number): ImportInputError {
+  const label = METHOD_NAMES[method];
+  return new ImportInputError(
+    `${where} uses compression method ${method}${label ? ` (${label})` : ""}, which Liner cannot read; re-zip it with ordinary deflate.`,
+  );
+}
+
 /**
  * Opens a zip and lists its files after checking them against the limits, before anything is
  * inflated: a zip bomb is refused from its central directory alone. Sizes the directory declares
@@ -61,6 +94,10 @@ export async function openZip(path: string, displayName: string, limits: ZipLimi
               ),
             );
           }
+          // Refused from the directory, before anything is read: every file may be history.
+          if (!entry.isEncrypted() && entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATE) {
+            return reject(unsupportedMethod(`${name} in ${displayName}`, entry.compressionMethod));
+          }
           total += entry.uncompressedSize;
           if (total > limits.maxTotalBytes) {
             return reject(
@@ -86,16 +123,16 @@ export async function openZip(path: string, displayName: string, limits: ZipLimi
 }
 
 /**
- * A member's content. Inflated here rather than by yauzl so that the chunks are large (zlib's
- * default 16 KB makes inflating several times slower), which means enforcing the declared size
- * here too: more bytes than the directory said is a damaged or malicious zip.
+ * A member's content. yauzl hands over the raw bytes (decodeFileData: false, which works for
+ * stored and deflated members alike); deflated ones are inflated here rather than by yauzl so
+ * that the chunks are large (zlib's default 16 KB makes inflating several times slower). That
+ * means enforcing the declared size here too, for stored members as for deflated ones: more or
+ * fewer bytes than the directory said is a damaged or malicious zip.
  */
 async function openMember(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Readable> {
-  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-    throw new ImportInputError(`${where} uses a compression method Liner cannot read (${entry.compressionMethod}).`);
-  }
+  if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATE) throw unsupportedMethod(where, entry.compressionMethod);
   const raw = await new Promise<Readable>((res, rej) =>
-    zip.openReadStream(entry, { decompress: false }, (err, stream) =>
+    zip.openReadStream(entry, { decodeFileData: false }, (err, stream) =>
       err ? rej(new ImportInputError(`${where} cannot be read (${err.message}).`)) : res(stream),
     ),
   );
@@ -111,7 +148,7 @@ async function openMember(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string)
       cb(seen < expected ? new Error(`it ends after ${seen} of ${expected} bytes`) : null);
     },
   });
-  const inflate = entry.compressionMethod === 8 ? zlib.createInflateRaw({ chunkSize: 256 * 1024 }) : undefined;
+  const inflate = entry.compressionMethod === DEFLATE ? zlib.createInflateRaw({ chunkSize: 256 * 1024 }) : undefined;
   const stages: (Readable | Transform)[] = inflate ? [raw, inflate, check] : [raw, check];
   for (let i = 0; i < stages.length - 1; i++) {
     stages[i]!.on("error", (err: Error) => check.destroy(err));
