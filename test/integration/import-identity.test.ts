@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uploadStatus } from "../../src/lib/imports/uploads";
-import { fixturesDir, importAsUpload, makeZip, writeTemp } from "../support/imports";
+import { exportFixturesDir, importAsUpload, makeZip, writeTemp } from "../support/imports";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 /** One Extended Streaming History entry (new schema) of a track, with overrides. */
@@ -119,19 +119,20 @@ describe("identical rows within one upload are one play", () => {
   const count = async (userId: string) => (await t.pool.query("select count(*)::int as n from listens where user_id = $1", [userId])).rows[0].n as number;
 
   it("the same extended file twice in one zip adds each listen once, and says how many it folded", async () => {
-    const endsong = readFileSync(path.join(fixturesDir, "extended/candidlyred/endsong.json"));
+    const file = path.join(exportFixturesDir, "extended-old/endsong_0.json");
+    const endsong = readFileSync(file);
     const zip = await makeZip({ "Spotify Extended Streaming History/endsong.json": endsong, "copy/endsong.json": endsong });
     const r = await importAsUpload(t, users.ann!, zip, { name: "my_spotify_data.zip" });
     expect(r.error).toBeUndefined();
-    // 963 entries a file, 20 with nothing to identify, one row repeated byte for byte in the file itself.
-    expect(r).toMatchObject({ status: "completed", entries: 1926, skipped: 40, inserted: 942, identicalFolded: 943 + 1, duplicates: 0 });
+    // 8 entries a file (expected.json), 2 with nothing to identify, the other 6 all different.
+    expect(r).toMatchObject({ status: "completed", entries: 16, skipped: 4, inserted: 6, identicalFolded: 6, duplicates: 0 });
     expect(r.entries).toBe(r.inserted + r.duplicates + r.identicalFolded + r.skipped);
-    expect(await count(users.ann!)).toBe(942);
+    expect(await count(users.ann!)).toBe(6);
     const status = await uploadStatus(t.db, users.ann!, r.uploadId);
-    expect(status).toMatchObject({ identicalFolded: 944, namesCapped: 0 });
+    expect(status).toMatchObject({ identicalFolded: 6, namesCapped: 0 });
     // Uploading it again, alone, adds nothing.
-    const again = await importAsUpload(t, users.ann!, path.join(fixturesDir, "extended/candidlyred/endsong.json"));
-    expect(again).toMatchObject({ status: "completed", inserted: 0, duplicates: 942, identicalFolded: 1 });
+    const again = await importAsUpload(t, users.ann!, file);
+    expect(again).toMatchObject({ status: "completed", inserted: 0, duplicates: 6, identicalFolded: 0 });
   });
 
   it("extended rows identical in every field are one play; rows differing in any one field stay distinct", async () => {
@@ -159,12 +160,11 @@ describe("identical rows within one upload are one play", () => {
     const zip = await makeZip({ "MyData/StreamingHistory_music_0.json": json, "Old/MyData/StreamingHistory_music_0.json": json });
     const r = await importAsUpload(t, users.cat!, zip);
     expect(r).toMatchObject({ status: "completed", entries: 10, inserted: 5, identicalFolded: 5, duplicates: 0 });
-    const real = await makeZip({
-      "a/StreamingHistory0.json": readFileSync(path.join(fixturesDir, "basic/mattgath/StreamingHistory0.json")),
-      "b/StreamingHistory0.json": readFileSync(path.join(fixturesDir, "basic/mattgath/StreamingHistory0.json")),
-    });
-    const m = await importAsUpload(t, users.cat!, real);
-    expect(m).toMatchObject({ status: "completed", entries: 20_000, skipped: 34, inserted: 10_000 - 17, identicalFolded: 10_000 - 17 });
+    // The same real-shaped file (12 entries, 2 "Unknown Artist" rows: expected.json) twice.
+    const fixture = readFileSync(path.join(exportFixturesDir, "basic-old/StreamingHistory0.json"));
+    const twice = await makeZip({ "a/StreamingHistory0.json": fixture, "b/StreamingHistory0.json": fixture });
+    const m = await importAsUpload(t, users.cat!, twice);
+    expect(m).toMatchObject({ status: "completed", entries: 24, skipped: 4, inserted: 10, identicalFolded: 10 });
   });
 
   it("basic: two exports overlapping in one zip add the overlap once", async () => {

@@ -1,11 +1,22 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultLimits, fixturesDir, importAsUpload, makeZip, writeTemp } from "../support/imports";
+import { defaultLimits, importAsUpload, makeZip, writeTemp } from "../support/imports";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
-const basic1 = readFileSync(path.join(fixturesDir, "basic/mattgath/StreamingHistory1.json"));
+/** An account-data file of 4,720 entries: 4,715 distinct plays and 5 "Unknown Artist" rows. */
+const basic1 = Buffer.from(
+  JSON.stringify(
+    Array.from({ length: 4720 }, (_, i) => {
+      const endTime = new Date(Date.UTC(2023, 0, 1) + i * 240_000).toISOString().slice(0, 16).replace("T", " ");
+      return i % 944 === 943
+        ? { endTime, artistName: "Unknown Artist", trackName: "Unknown Track", msPlayed: 1000 }
+        : { endTime, artistName: `Artist ${i % 57}`, trackName: `Song ${i % 311}`, msPlayed: 30_000 + i };
+    }),
+    null,
+    2,
+  ),
+);
 const PDF = Buffer.concat([Buffer.from("%PDF-1.4\n"), Buffer.alloc(3000, 0x41)]);
 
 /** Sets the compression method of every member, in both the local headers and the central directory. */
