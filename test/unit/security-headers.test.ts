@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
+import nextConfig from "../../next.config";
 import { contentSecurityPolicy, newNonce, securityHeaders } from "../../src/lib/web/security-headers";
 
 describe("security headers", () => {
+  it("API answers get the same plain headers from next.config.ts", async () => {
+    const rules = await nextConfig.headers!();
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.source).toBe("/api/:path*");
+    expect(Object.fromEntries(rules[0]!.headers.map((h) => [h.key, h.value]))).toEqual(securityHeaders({ appUrl: "http://127.0.0.1:3000" }));
+  });
+
   it("HSTS and upgrade-insecure-requests only when APP_URL is https", () => {
     expect(securityHeaders({ appUrl: "https://liner.example" })["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
     expect(securityHeaders({ appUrl: "http://127.0.0.1:3000" })["strict-transport-security"]).toBeUndefined();
