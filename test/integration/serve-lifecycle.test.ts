@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -96,7 +97,12 @@ describe("liner serve with the embedded PostgreSQL", () => {
     expect(running!.output()).not.toMatch(/password|secret/i);
   });
 
-  it("a second start reuses the data, and SIGTERM stops it too", { timeout: 120_000 }, async () => {
+  it("a second start reuses the data, sweeps what a crashed upload left, and SIGTERM stops it too", { timeout: 120_000 }, async () => {
+    // A 40 MB file a web process killed mid-upload left behind (its pid is gone; no upload row).
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    const orphan = path.join(dataDir, "uploads", `${os.hostname().replace(/[^A-Za-z0-9-]/g, "_")}.${gone}.${randomUUID()}.upload`);
+    mkdirSync(path.dirname(orphan), { recursive: true });
+    writeFileSync(orphan, Buffer.alloc(40 * 1024 * 1024));
     running = startLiner(["serve"], env);
     await waitForStatus(healthUrl(), 200, running);
     const client = new pg.Client({ connectionString: embeddedUrl() });
@@ -104,6 +110,7 @@ describe("liner serve with the embedded PostgreSQL", () => {
     const { rows } = await client.query("select spotify_id from users");
     await client.end();
     expect(rows.map((r) => r.spotify_id)).toEqual(["kept-across-restarts"]);
+    expect(existsSync(orphan)).toBe(false);
     const pid = postmasterPid();
     expect(await stop(running, "SIGTERM")).toBe(0);
     expect(alive(pid)).toBe(false);
