@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -140,6 +141,60 @@ describe("crash recovery", () => {
       expect(health.checks.filter((c) => !c.ok && c.name !== "enrichment")).toEqual([]);
     } finally {
       sim.setFaults({ latencyMs: 0 });
+      if (proc && proc.child.exitCode === null) {
+        proc.child.kill("SIGTERM");
+        await proc.exited;
+      }
+      await t.drop();
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a database outage mid-import: the import is done again by itself, every listen once", { timeout: 240_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "liner-outage-import-"));
+    const port = await freePort();
+    let pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+    const pool = createPool(pg.url, 5);
+    const db = createDb(pool);
+    const t: TestDatabase = { name: "liner", url: pg.url, pool, db, drop: async () => closeDb(db, pool) };
+    let proc: LinerProcess | undefined;
+    try {
+      await migrate(pool);
+      const config = enrichConfig(sim);
+      const env = useEnrichEnv(t, sim, config, { WORKER_HEARTBEAT_SECONDS: "1", LINER_DATA_DIR: dir, ENRICH_ON_UPLOAD: "false", LOG_LEVEL: "info" });
+      const zip = path.join(await scratchDir(), "outage-export.zip");
+      await writeExportZip(generateExport({ format: "extended-new", entries: 60_000, seed: "outage" }), zip, { format: "extended-new", maxFileBytes: 2 * 1024 * 1024 });
+      const [ann, truth] = await Promise.all(["ann", "truth"].map(async (id) => (await db.insertInto("users").values({ spotify_id: id }).returning("id").executeTakeFirstOrThrow()).id));
+      const filePath = path.join(dir, "outage.upload");
+      await copyFile(zip, filePath);
+      const uploadId = await createUpload(db, { userId: ann!, filePath, originalName: "my_spotify_data.zip", byteSize: 0 });
+      proc = startLiner(["worker", "--concurrency", "1"], env);
+      procs.push(proc);
+      await until(async () => {
+        const u = await db.selectFrom("upload_jobs").select(["status", "bytes_processed"]).where("id", "=", uploadId).executeTakeFirstOrThrow();
+        return u.status === "processing" && Number(u.bytes_processed ?? 0) > 0;
+      }, 60_000, "the import to be under way");
+
+      await pg.stop();
+      const down = Date.now();
+      await until(async () => /database unreachable/.test(proc!.output()), 30_000, "the worker to notice the outage");
+      await until(async () => Date.now() - down >= 10_000, 20_000, "10 s of outage");
+      expect(proc.child.exitCode, proc.output()).toBeNull();
+      pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+
+      await until(async () => (await db.selectFrom("upload_jobs").select("status").where("id", "=", uploadId).executeTakeFirstOrThrow()).status === "completed", 120_000, "the import done after the outage").catch(async (err: Error) => {
+        const u = await db.selectFrom("upload_jobs").selectAll().where("id", "=", uploadId).executeTakeFirst();
+        throw new Error(`${err.message}\n${JSON.stringify(u)}\n${proc!.output()}`);
+      });
+      // The truth: the same file imported without interruption, for another person.
+      const expected = await importAsUpload(t, truth!, zip);
+      const count = async (userId: string) => Number((await sql<{ n: number }>`select count(*)::int as n from listens where user_id = ${userId}`.execute(db)).rows[0]!.n);
+      expect(await count(ann!)).toBe(expected.inserted);
+      expect(await count(ann!)).toBe(await count(truth!));
+      expect(existsSync(filePath)).toBe(false);
+      expect(proc.child.exitCode).toBeNull();
+    } finally {
       if (proc && proc.child.exitCode === null) {
         proc.child.kill("SIGTERM");
         await proc.exited;

@@ -18,7 +18,7 @@ describe("liner import FILE --user <spotify id>", () => {
   it("imports through the upload path, with a progress bar on stderr and a summary on stdout", () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Imported endsong_0\.json for ann: 8 entries — 6 new, 0 already there, 2 skipped \(2 no identifiable item\)/);
+    expect(r.stdout).toMatch(/Imported endsong_0\.json for ann: 8 entries — 6 new, 0 already there, 0 identical folded, 2 skipped \(2 no identifiable item\)\./);
     expect(r.stdout).toMatch(/extended-old\s+endsong_0\.json {2}8 entries/);
     expect(r.stderr).toMatch(/\[#+-*\]\s+\d+%/);
     expect(r.stderr).toMatch(/completed \[#{30}\] 100%/);
@@ -29,7 +29,7 @@ describe("liner import FILE --user <spotify id>", () => {
   it("records the upload like any other, and a second run adds nothing", async () => {
     const r = runLiner(["import", endsong, "--user", "ann"], { DATABASE_URL: t.url });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/0 new, 6 already there/);
+    expect(r.stdout).toMatch(/8 entries — 0 new, 6 already there, 0 identical folded, 2 skipped/);
     const uploads = await t.db.selectFrom("upload_jobs").select(["status", "inserted", "duplicates", "file_path", "original_name"]).orderBy("created_at").execute();
     expect(uploads).toEqual([
       { status: "completed", inserted: 6, duplicates: 0, file_path: null, original_name: "endsong_0.json" },
@@ -44,7 +44,7 @@ describe("liner import FILE --user <spotify id>", () => {
 
     const created = runLiner(["import", path.join(exportFixturesDir, "basic-old/StreamingHistory1.json"), "--user", "zed", "--create-user"], { DATABASE_URL: t.url });
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout).toMatch(/6 entries — 5 new/);
+    expect(created.stdout).toMatch(/6 entries — 5 new, 0 already there, 0 identical folded, 1 skipped \(1 no identifiable item\)\./);
 
     const bad = runLiner(["import", await writeTemp("endsong_3.json", '[{"ts": "2024-01-01T00:00:00Z"'), "--user", "ann"], { DATABASE_URL: t.url });
     expect(bad.code).toBe(1);
