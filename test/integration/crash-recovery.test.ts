@@ -36,6 +36,41 @@ const quiet = createLog("test", "error");
 const jobsLeft = async (t: TestDatabase) => Number((await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(t.db)).rows[0]!.n);
 const runningRuns = async (t: TestDatabase) => (await t.db.selectFrom("enrichment_runs").select("id").where("status", "=", "running").execute()).length;
 
+/**
+ * A PostgreSQL of the test's own, to stop under a running worker: an embedded cluster on a port of
+ * its own, kept across the restart (the next free one could be taken meanwhile), migrated.
+ */
+async function ownDatabase(prefix: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const port = await freePort();
+  let pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+  const pool = createPool(pg.url, 5);
+  const db = createDb(pool);
+  const t: TestDatabase = { name: "liner", url: pg.url, pool, db, drop: async () => closeDb(db, pool) };
+  await migrate(pool);
+  return {
+    dir,
+    t,
+    stop: () => pg.stop(),
+    start: async () => {
+      pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+    },
+    close: async () => {
+      await t.drop();
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Ends a `liner` process still running at the end of a test. */
+async function endLiner(proc: LinerProcess | undefined) {
+  if (proc && proc.child.exitCode === null) {
+    proc.child.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
 describe("crash recovery", () => {
   let sim: SpotifySimulator;
   let worker: RunningWorker | undefined;
@@ -96,16 +131,11 @@ describe("crash recovery", () => {
   });
 
   it("a 20-second database outage: the worker stays up, says so once, and resumes the interrupted enrichment by itself", { timeout: 240_000 }, async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "liner-outage-"));
-    // A port of its own, kept across the restart (the next free one could be taken meanwhile).
-    const port = await freePort();
-    let pg = await openEmbeddedPostgres({ dir, database: "liner", port });
-    const pool = createPool(pg.url, 5);
-    const db = createDb(pool);
-    const t: TestDatabase = { name: "liner", url: pg.url, pool, db, drop: async () => closeDb(db, pool) };
+    const own = await ownDatabase("liner-outage-");
+    const { t } = own;
+    const { db, pool } = t;
     let proc: LinerProcess | undefined;
     try {
-      await migrate(pool);
       const config = enrichConfig(sim);
       const env = useEnrichEnv(t, sim, config, { WORKER_HEARTBEAT_SECONDS: "1", LOG_LEVEL: "info", ENRICH_BATCH_SIZE: "200" });
       const ann = await connectedUser(t, sim, config, "outage-ann");
@@ -116,14 +146,14 @@ describe("crash recovery", () => {
       await enqueue(db, "enrich", { userId: ann, trigger: "manual" }, { jobKey: enrichJobKey(ann) });
       await until(async () => ((await statusCounts(t, ann)).enriched ?? 0) >= 20, 60_000, "enrichment to be under way");
 
-      await pg.stop();
+      await own.stop();
       const down = Date.now();
       await until(async () => /database unreachable/.test(proc!.output()), 30_000, "the worker to notice the outage");
       // The outage lasts 20 s whatever the worker does meanwhile.
       await until(async () => Date.now() - down >= 20_000, 30_000, "20 s of outage");
       expect(proc.child.exitCode, proc.output()).toBeNull();
       sim.setFaults({ latencyMs: 0 });
-      pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+      await own.start();
 
       await until(async () => (await statusCounts(t, ann)).enriched === 120, 90_000, "every listen enriched after the outage").catch(async (err: Error) => {
         const jobs = await sql`select id, task_identifier, locked_by, locked_at, run_at, attempts, last_error from graphile_worker.jobs`.execute(db);
@@ -141,26 +171,17 @@ describe("crash recovery", () => {
       expect(health.checks.filter((c) => !c.ok && c.name !== "enrichment")).toEqual([]);
     } finally {
       sim.setFaults({ latencyMs: 0 });
-      if (proc && proc.child.exitCode === null) {
-        proc.child.kill("SIGTERM");
-        await proc.exited;
-      }
-      await t.drop();
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
+      await endLiner(proc);
+      await own.close();
     }
   });
 
   it("a database outage mid-import: the import is done again by itself, every listen once", { timeout: 240_000 }, async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "liner-outage-import-"));
-    const port = await freePort();
-    let pg = await openEmbeddedPostgres({ dir, database: "liner", port });
-    const pool = createPool(pg.url, 5);
-    const db = createDb(pool);
-    const t: TestDatabase = { name: "liner", url: pg.url, pool, db, drop: async () => closeDb(db, pool) };
+    const own = await ownDatabase("liner-outage-import-");
+    const { t, dir } = own;
+    const { db } = t;
     let proc: LinerProcess | undefined;
     try {
-      await migrate(pool);
       const config = enrichConfig(sim);
       const env = useEnrichEnv(t, sim, config, { WORKER_HEARTBEAT_SECONDS: "1", LINER_DATA_DIR: dir, ENRICH_ON_UPLOAD: "false", LOG_LEVEL: "info" });
       const zip = path.join(await scratchDir(), "outage-export.zip");
@@ -176,12 +197,12 @@ describe("crash recovery", () => {
         return u.status === "processing" && Number(u.bytes_processed ?? 0) > 0;
       }, 60_000, "the import to be under way");
 
-      await pg.stop();
+      await own.stop();
       const down = Date.now();
       await until(async () => /database unreachable/.test(proc!.output()), 30_000, "the worker to notice the outage");
       await until(async () => Date.now() - down >= 10_000, 20_000, "10 s of outage");
       expect(proc.child.exitCode, proc.output()).toBeNull();
-      pg = await openEmbeddedPostgres({ dir, database: "liner", port });
+      await own.start();
 
       await until(async () => (await db.selectFrom("upload_jobs").select("status").where("id", "=", uploadId).executeTakeFirstOrThrow()).status === "completed", 120_000, "the import done after the outage").catch(async (err: Error) => {
         const u = await db.selectFrom("upload_jobs").selectAll().where("id", "=", uploadId).executeTakeFirst();
@@ -195,13 +216,8 @@ describe("crash recovery", () => {
       expect(existsSync(filePath)).toBe(false);
       expect(proc.child.exitCode).toBeNull();
     } finally {
-      if (proc && proc.child.exitCode === null) {
-        proc.child.kill("SIGTERM");
-        await proc.exited;
-      }
-      await t.drop();
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
+      await endLiner(proc);
+      await own.close();
     }
   });
 });
