@@ -55,7 +55,7 @@ describe("GET /api/uploads and resumable uploads at /api/uploads/tus", () => {
       cookie: people[who].cookie,
       origin: APP_URL,
       headers: { "tus-resumable": "1.0.0", ...headers },
-      body,
+      body: body ? new Uint8Array(body) : undefined,
     });
   };
   const b64 = (s: string) => Buffer.from(s).toString("base64");
