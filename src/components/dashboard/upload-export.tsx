@@ -29,6 +29,24 @@ function messageOf(err: unknown): string {
   return "The connection was lost and retrying did not help. Choose the same file again: the upload continues from where it stopped.";
 }
 
+/** An upload another tab of this browser is sending right now holds this lock (Web Locks). */
+const lockName = (url: string) => `liner-upload:${url}`;
+
+async function sentElsewhere(url: string): Promise<boolean> {
+  if (!("locks" in navigator)) return false;
+  const { held = [] } = await navigator.locks.query();
+  return held.some((l) => l.name === lockName(url));
+}
+
+/** Holds the upload's lock until `release` is called: other tabs then start their own upload of the same file. */
+function holdLock(url: string): () => void {
+  let release = () => {};
+  if ("locks" in navigator) {
+    void navigator.locks.request(lockName(url), () => new Promise<void>((resolve) => (release = resolve)));
+  }
+  return () => release();
+}
+
 /**
  * The upload box: choose (or drop) the zip Spotify sent; it is sent with the tus protocol, so a
  * dropped connection retries and, after a reload, choosing the same file again continues from the
@@ -57,7 +75,7 @@ export function UploadExport() {
       return;
     }
     setState({ kind: "sending", name: file.name, sent: 0, total: file.size, resumedFrom: 0 });
-    let announced = false;
+    let unlock = () => {};
     const upload = new tus.Upload(file, {
       endpoint: "/api/uploads/tus",
       metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
@@ -69,30 +87,37 @@ export function UploadExport() {
         const status = (err as tus.DetailedError).originalResponse?.getStatus() ?? 0;
         return status === 0 || status >= 500 || status === 409 || status === 423;
       },
+      onUploadUrlAvailable: () => {
+        unlock();
+        if (upload.url) unlock = holdLock(upload.url);
+        window.dispatchEvent(new Event(UPLOADS_CHANGED));
+      },
       onProgress: (sent, total) => {
-        if (!announced && upload.url) {
-          announced = true;
-          window.dispatchEvent(new Event(UPLOADS_CHANGED));
-        }
         setState((s) => (s.kind === "sending" ? { ...s, sent, total } : s));
       },
       onSuccess: () => {
+        unlock();
         current.current = null;
         setState({ kind: "sent", name: file.name });
         window.dispatchEvent(new Event(UPLOADS_CHANGED));
       },
       onError: (err) => {
+        unlock();
         current.current = null;
         setState({ kind: "error", message: messageOf(err) });
         window.dispatchEvent(new Event(UPLOADS_CHANGED));
       },
     });
     current.current = upload;
-    // The same file chosen again after a reload (or on a lost connection) continues where it stopped.
+    // The same file chosen again after a reload (or a lost connection) continues where it stopped,
+    // unless another tab is sending that upload right now: then this one is an upload of its own.
     const previous = await upload.findPreviousUploads().catch(() => []);
-    if (previous.length > 0) {
-      upload.resumeFromPreviousUpload(previous[0]!);
-      setState((s) => (s.kind === "sending" ? { ...s, resumedFrom: -1 } : s));
+    for (const p of previous.reverse()) {
+      if (p.uploadUrl && !(await sentElsewhere(p.uploadUrl))) {
+        upload.resumeFromPreviousUpload(p);
+        setState((s) => (s.kind === "sending" ? { ...s, resumedFrom: -1 } : s));
+        break;
+      }
     }
     upload.start();
   };
