@@ -136,8 +136,8 @@ function UploadItem({ u }: { u: UploadView }) {
           {u.namesCapped > 0 && <p className="small">{n(u.namesCapped)} with a name over 1,000 characters, cut there.</p>}
           <ul className="files">
             {u.files.map((f) => (
-              <li key={f.name}>
-                {f.name}:{" "}
+              <li key={f.name} title={f.name}>
+                {f.name.split("/").pop()}:{" "}
                 {f.imported
                   ? `${n(f.entries ?? 0)} entries — ${f.formatText}${f.skipped ? `, ${n(f.skipped)} skipped` : ""}`
                   : `ignored: ${f.ignoredBecause}`}

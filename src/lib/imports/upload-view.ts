@@ -34,13 +34,15 @@ const IGNORED_WORDS: Record<string, string> = {
 
 export interface UploadFileView {
   name: string;
+  status: "imported" | "ignored";
   imported: boolean;
   format: string | null;
   /** The format in words, e.g. "Extended streaming history (2023+ format)". */
   formatText: string | null;
   entries: number | null;
   skipped: number | null;
-  /** Why the file was ignored, in words. */
+  /** Why the file was ignored: the importer's word for it, and in words for people. */
+  reason: string | null;
   ignoredBecause: string | null;
 }
 
@@ -139,11 +141,13 @@ function fileView(f: unknown): UploadFileView {
   const imported = r.status === "imported";
   return {
     name: String(r.name ?? "?"),
+    status: imported ? "imported" : "ignored",
     imported,
     format: r.format ?? null,
     formatText: r.format ? (FORMAT_WORDS[r.format as HistoryFormat] ?? r.format) : null,
     entries: r.entries ?? null,
     skipped: r.skipped ?? null,
+    reason: r.reason ?? null,
     ignoredBecause: imported ? null : (IGNORED_WORDS[r.reason ?? ""] ?? r.reason ?? IGNORED_WORDS["not listening history"]!),
   };
 }
