@@ -1,5 +1,6 @@
 import { copyFile } from "node:fs/promises";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poolDatabase, runImport } from "../../src/lib/imports/run-import";
 import { createUpload } from "../../src/lib/imports/uploads";
@@ -41,5 +42,22 @@ describe("the same export imported twice at once", () => {
     // The rows say the same as the results.
     const rows = await t.db.selectFrom("upload_jobs").select(["id", "inserted", "duplicates"]).where("user_id", "=", userId).execute();
     for (const r of results) expect(rows.find((x) => x.id === r.uploadId)).toMatchObject({ inserted: r.inserted, duplicates: r.duplicates });
+  });
+
+  it("counts right even where the server's default isolation is repeatable read", async () => {
+    await t.pool.query("delete from listens where user_id = $1", [userId]);
+    const [a, b] = [await upload(), await upload()];
+    const pool = new pg.Pool({ connectionString: t.url, options: "-c default_transaction_isolation=repeatable\\ read" });
+    pool.on("error", () => undefined);
+    try {
+      const opts = { limits: defaultLimits, removeFile: true, log: quiet, progressEveryMs: 10 };
+      const results = await Promise.all([runImport(poolDatabase(pool), a, opts), runImport(poolDatabase(pool), b, opts)]);
+      expect(results.map((r) => r.error ?? r.status)).toEqual(["completed", "completed"]);
+      const inserted = results.map((r) => r.inserted).sort((x, y) => y - x);
+      expect(inserted[0]).toBeGreaterThan(0);
+      expect(inserted[1]).toBe(0);
+    } finally {
+      await pool.end();
+    }
   });
 });
