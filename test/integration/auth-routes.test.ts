@@ -42,8 +42,17 @@ const BAD_QUERIES: Record<string, Array<{ method: string; query: string; paramet
     { method: "GET", query: "limit=1.5", parameter: "limit" },
     { method: "GET", query: "limit=1e2", parameter: "limit" },
   ],
-  "/api/uploads": [{ method: "PUT", query: `name=${"n".repeat(2000)}`, parameter: "name" }],
+  "/api/uploads": [
+    { method: "PUT", query: `name=${"n".repeat(2000)}`, parameter: "name" },
+    { method: "GET", query: "limit=0", parameter: "limit" },
+    { method: "GET", query: "limit=101", parameter: "limit" },
+    { method: "GET", query: "limit=abc", parameter: "limit" },
+    { method: "GET", query: "before=abc", parameter: "before" },
+    { method: "GET", query: "before=", parameter: "before" },
+  ],
   "/api/uploads/[uploadId]/status": [],
+  // tus requests carry their data in headers; the upload id is in the path and checked per person.
+  "/api/uploads/tus/[[...path]]": [],
 };
 
 const PUBLIC = new Set(["/api/health", "/api/auth/login", "/api/auth/callback", "/api/auth/logout", "/api/cron/enrich", "/api/metrics"]);

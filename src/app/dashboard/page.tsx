@@ -1,8 +1,10 @@
 import { redirect } from "next/navigation";
 import { SpotifyEnrichment } from "@/components/dashboard/spotify-enrichment";
 import { UploadExport } from "@/components/dashboard/upload-export";
+import { UploadsList } from "@/components/dashboard/uploads-list";
 import { pageUser } from "@/lib/auth/page-user";
 import { appDb } from "@/lib/db/app-db";
+import { listUploads } from "@/lib/imports/upload-view";
 import { enrichmentPanel } from "@/lib/monitoring/enrichment-panel";
 import { connectionStatus } from "@/lib/spotify/connection";
 
@@ -12,7 +14,11 @@ export default async function Dashboard() {
   const user = await pageUser();
   if (!user) redirect("/");
   const { db, config } = appDb();
-  const [panel, connection] = await Promise.all([enrichmentPanel(db, config, user.id), connectionStatus(db, user.id)]);
+  const [panel, connection, uploads] = await Promise.all([
+    enrichmentPanel(db, config, user.id),
+    connectionStatus(db, user.id),
+    listUploads(db, user.id, { limit: 20 }),
+  ]);
   return (
     <main>
       <h1>Your listening history</h1>
@@ -27,6 +33,7 @@ export default async function Dashboard() {
         </p>
       )}
       <UploadExport />
+      <UploadsList initial={uploads} />
       <SpotifyEnrichment initial={panel} />
     </main>
   );

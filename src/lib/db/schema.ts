@@ -40,7 +40,7 @@ export interface SpotifyTokensTable {
   updated_at: DefaultTimestamp;
 }
 
-export type UploadStatus = "pending" | "processing" | "completed" | "failed";
+export type UploadStatus = "receiving" | "pending" | "processing" | "completed" | "failed";
 
 export interface UploadJobsTable {
   id: Generated<string>;
@@ -65,6 +65,7 @@ export interface UploadJobsTable {
   upgraded: Generated<number>;
   names_capped: Generated<number>;
   identical_folded: Generated<number>;
+  bytes_received: ColumnType<string, number | string | undefined, number | string>;
 }
 
 export interface SpotifyImage {

@@ -5,7 +5,7 @@ import { JsonArrayScanner, JsonShapeError } from "./json-array";
 import type { ListenRow, SkipReason } from "./listen";
 import { parseBasic } from "./parse-basic";
 import { parseExtended } from "./parse-extended";
-import type { ZipMember } from "./zip-reader";
+import { zipProblem, type ZipMember } from "./zip-reader";
 
 /** What became of one file of an upload; listed in upload_jobs.files. */
 export interface FileReport {
@@ -123,7 +123,7 @@ export async function readHistory(
       if (err instanceof JsonShapeError) throw new ImportInputError(`${where(member.name)}: ${err.message}.`);
       if (err instanceof ImportInputError) throw err;
       throw new ImportInputError(
-        `${where(member.name)} could not be read (${(err as Error).message}); the file looks damaged — download the export again.`,
+        `${where(member.name)} could not be read (${zipProblem((err as Error).message)}); the file looks damaged — download the export again.`,
       );
     } finally {
       stream?.destroy();

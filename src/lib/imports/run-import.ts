@@ -130,7 +130,10 @@ export async function runImport(db: ImportDatabase, uploadId: string, opts: Impo
       await db.query("update upload_jobs set bytes_total = $2 where id = $1", [uploadId, bytesTotal]);
       report("reading");
       const result = await db.withClient(async (client) => {
-        await client.query("begin");
+        // Read committed, whatever the server's default: each statement after the lock below must
+        // see what an import of this person that held it before committed, or both would count the
+        // same listens as new (and the progress written beside it would fail a repeatable-read commit).
+        await client.query("begin isolation level read committed");
         let writer: StagingWriter | undefined;
         try {
           // One import at a time per person: two overlapping uploads would otherwise insert the same

@@ -85,39 +85,47 @@ export async function createUpload(
   });
 }
 
-/** A person's view of one of their uploads; null when it is not theirs (or does not exist). */
-export async function uploadStatus(db: Kysely<Database>, userId: string, uploadId: string) {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uploadId)) return null;
-  const u = await db
-    .selectFrom("upload_jobs")
-    .selectAll()
-    .where("id", "=", uploadId)
-    .where("user_id", "=", userId)
-    .executeTakeFirst();
-  if (!u) return null;
-  const bytesTotal = u.bytes_total === null ? null : Number(u.bytes_total);
-  return {
-    uploadId: u.id,
-    status: u.status,
-    originalName: u.original_name,
-    byteSize: u.byte_size === null ? null : Number(u.byte_size),
-    files: u.files,
-    entriesTotal: u.entries_total,
-    entriesProcessed: u.entries_processed,
-    inserted: u.inserted,
-    duplicates: u.duplicates,
-    upgraded: u.upgraded,
-    // Rows that were the same play as another row of the upload, kept once.
-    identicalFolded: u.identical_folded,
-    skipped: u.skipped,
-    skippedReasons: u.skipped_reasons,
-    // Entries kept with a name cut to 1,000 characters.
-    namesCapped: u.names_capped,
-    // Reading progress; entries are only known as they are read.
-    progress: bytesTotal ? Math.min(1, Number(u.bytes_processed) / bytesTotal) : u.status === "completed" ? 1 : 0,
-    error: u.error,
-    createdAt: u.created_at,
-    startedAt: u.started_at,
-    finishedAt: u.finished_at,
-  };
+export { uploadStatus } from "./upload-view";
+
+/**
+ * A resumable upload's row, made when its first request arrives: the list shows it "receiving"
+ * with its bytes from then on. `id` is the tus upload's id.
+ */
+export async function startReceiving(
+  db: Kysely<Database>,
+  upload: { id: string; userId: string; originalName: string | null; byteSize: number },
+): Promise<void> {
+  await db
+    .insertInto("upload_jobs")
+    .values({ id: upload.id, user_id: upload.userId, status: "receiving", original_name: upload.originalName, byte_size: upload.byteSize })
+    .execute();
+}
+
+/** Bytes of a resumable upload received so far (only while it is receiving). */
+export async function recordReceived(db: Kysely<Database>, id: string, bytes: number): Promise<void> {
+  await db.updateTable("upload_jobs").set({ bytes_received: bytes }).where("id", "=", id).where("status", "=", "receiving").execute();
+}
+
+/**
+ * A resumable upload is whole: its row becomes an import waiting for a worker, and the import job
+ * is enqueued in the same transaction — as createUpload does for PUT. False when the row is not
+ * this person's receiving upload.
+ */
+export async function finishReceiving(
+  db: Kysely<Database>,
+  upload: { id: string; userId: string; filePath: string; byteSize: number },
+): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable("upload_jobs")
+      .set({ status: "pending", file_path: upload.filePath, byte_size: upload.byteSize, bytes_received: upload.byteSize })
+      .where("id", "=", upload.id)
+      .where("user_id", "=", upload.userId)
+      .where("status", "=", "receiving")
+      .returning("id")
+      .executeTakeFirst();
+    if (!row) return false;
+    await enqueue(tx, "import_upload", { uploadId: upload.id }, { jobKey: `import:${upload.id}`, maxAttempts: 3 });
+    return true;
+  });
 }

@@ -51,6 +51,22 @@ const METHOD_NAMES: Record<number, string> = {
   98: "PPMd",
 };
 
+/**
+ * What went wrong with a zip, in words a person can act on: yauzl's and zlib's messages name
+ * signatures and offsets (`invalid central directory file header signature: 0xdc219b85`) that
+ * mean nothing to the person holding the file.
+ */
+export function zipProblem(message: string): string {
+  if (/end of central directory record signature not found/i.test(message))
+    return "its end is missing — it is not a zip, or the download was cut short (truncated)";
+  if (/central directory|zip64|comment length|relative offset|extra field/i.test(message)) return "its table of contents is damaged";
+  if (/local file header/i.test(message)) return "a file inside it is damaged";
+  if (/encryption/i.test(message)) return "it is encrypted with a password";
+  if (/invalid (distance|code|block|stored)|incorrect header|unexpected end of file|too many length/i.test(message))
+    return "its compressed data is damaged";
+  return message.replace(/:?\s*0x[0-9a-f]+/gi, "").trim();
+}
+
 function unsupportedMethod(where: string, method: number): ImportInputError {
   const label = METHOD_NAMES[method];
   return new ImportInputError(
@@ -69,7 +85,9 @@ export async function openZip(path: string, displayName: string, limits: ZipLimi
       err ? reject(err) : resolve(z),
     ),
   ).catch((err: Error) => {
-    throw new ImportInputError(`${displayName} is not a complete zip file (${err.message}); it may be truncated or damaged — download it again.`);
+    throw new ImportInputError(
+      `${displayName} is not a complete zip file: ${zipProblem(err.message)}. Download the export again and upload the new copy.`,
+    );
   });
   try {
     if (zip.entryCount > limits.maxEntries) {
@@ -81,7 +99,7 @@ export async function openZip(path: string, displayName: string, limits: ZipLimi
     let total = 0;
     await new Promise<void>((resolve, reject) => {
       zip.on("error", (err: Error) =>
-        reject(new ImportInputError(`${displayName} is damaged (${err.message}); download it again.`)),
+        reject(new ImportInputError(`${displayName} is damaged: ${zipProblem(err.message)}. Download the export again and upload the new copy.`)),
       );
       zip.on("end", () => resolve());
       zip.on("entry", (entry: yauzl.Entry) => {
@@ -133,7 +151,7 @@ async function openMember(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string)
   if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATE) throw unsupportedMethod(where, entry.compressionMethod);
   const raw = await new Promise<Readable>((res, rej) =>
     zip.openReadStream(entry, { decodeFileData: false }, (err, stream) =>
-      err ? rej(new ImportInputError(`${where} cannot be read (${err.message}).`)) : res(stream),
+      err ? rej(new ImportInputError(`${where} cannot be read: ${zipProblem(err.message)}. Download the export again.`)) : res(stream),
     ),
   );
   const expected = entry.uncompressedSize;

@@ -2,10 +2,27 @@ import { rm } from "node:fs/promises";
 import { z } from "zod";
 import { jsonError, userRoute } from "@/lib/auth/guard";
 import { appDb } from "@/lib/db/app-db";
+import { isUploadId, listUploads } from "@/lib/imports/upload-view";
 import { createUpload, saveUploadBody, UploadTooLargeError, uploadsDir } from "@/lib/imports/uploads";
 import { parseQuery, q } from "@/lib/web/query";
 
 const query = z.object({ name: q.text(1000).optional() });
+const listQuery = z.object({
+  limit: q.int(1, 100).optional(),
+  before: z.string().refine(isUploadId, "must be an upload id").optional(),
+});
+
+/**
+ * GET /api/uploads — the caller's uploads, newest first: each one's phase in words, its summary,
+ * and when it failed, why and what to do next. `limit` (1–100, default 20) and `before` (the
+ * `next` of the previous page) page through them; `active` says whether any is still moving.
+ */
+export const GET = userRoute(async (request, user) => {
+  const parsed = parseQuery(request.url, listQuery);
+  if (!parsed.ok) return parsed.response;
+  const list = await listUploads(appDb().db, user.id, { limit: parsed.data.limit ?? 20, before: parsed.data.before });
+  return Response.json(list, { headers: { "cache-control": "no-store" } });
+});
 
 /** The name the person's file had, for messages only: ?name= or an X-File-Name header. */
 function originalName(request: Request, fromQuery: string | undefined): string | null {
