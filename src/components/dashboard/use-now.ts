@@ -1,0 +1,17 @@
+"use client";
+
+import { useEffect, useState } from "react";
+
+/**
+ * The reader's clock: null during the server's render (so both renders agree), then the time now,
+ * ticking every `everyMs` so relative times ("in 20 s") count down.
+ */
+export function useNow(everyMs = 1000): Date | null {
+  const [now, setNow] = useState<Date | null>(null);
+  useEffect(() => {
+    setNow(new Date());
+    const t = setInterval(() => setNow(new Date()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
