@@ -127,7 +127,8 @@ export function timeLeft(input: TimeLeftInput, clock: Clock): TimeLeft | null {
   // Partly spent: what is left of today's budget at the rate, then the rest a day's budget a day.
   const rest = calls - left;
   const days = Math.ceil(rest / perDay);
-  const firstDayEnds = Math.max(waitS + atRate(left), freesS);
+  // The next day's budget frees as today's calls (most of them the ones about to go) leave the window.
+  const firstDayEnds = Math.max(waitS + atRate(left), freesS > 0 ? freesS : DAY_S);
   const seconds = firstDayEnds + (days - 1) * DAY_S + atRate(rest - (days - 1) * perDay);
   return { seconds, resumesAt, text: `${duration(seconds)} at ${perDayText} (${n(left)} calls left today)${waitText}` };
 }
