@@ -58,7 +58,7 @@ describe("the live state: never contradicts itself; Enrich now with nothing to d
     expect(p.state.code).toBe("idle");
     expect(p.state.text).toMatch(/artist pages are left/);
     expect(p.work.artists).toBe(true);
-    let res = await call(handler("POST"), "POST", "/api/spotify/enrich", { cookie, origin: APP_URL });
+    const res = await call(handler("POST"), "POST", "/api/spotify/enrich", { cookie, origin: APP_URL });
     expect(res.status).toBe(202);
     expect((await res.json()).status).toBe("queued");
     p = await get();

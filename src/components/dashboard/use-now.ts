@@ -9,9 +9,12 @@ import { useEffect, useState } from "react";
 export function useNow(everyMs = 1000): Date | null {
   const [now, setNow] = useState<Date | null>(null);
   useEffect(() => {
-    setNow(new Date());
+    const first = setTimeout(() => setNow(new Date()), 0);
     const t = setInterval(() => setNow(new Date()), everyMs);
-    return () => clearInterval(t);
+    return () => {
+      clearTimeout(first);
+      clearInterval(t);
+    };
   }, [everyMs]);
   return now;
 }

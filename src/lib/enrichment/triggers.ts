@@ -33,7 +33,7 @@ export async function enqueueEnrichIfPending(db: Kysely<Database>, userId: strin
     .where("user_id", "=", userId)
     .where("kind", "=", "track")
     .where("status", "=", "pending")
-    .where("listens", ">", 0)
+    .where("listens", ">", "0")
     .executeTakeFirst();
   const work = pending !== undefined || (await artistsToFetch(db, userId, 1)).length > 0 || (await tracksNeedingDetail(db, userId, 1)).length > 0;
   return work ? enqueueEnrich(db, userId, trigger) : null;
