@@ -62,7 +62,12 @@ export function SpotifyEnrichment({ initial }: { initial: EnrichmentPanel }) {
     const onVisible = () => {
       if (document.visibilityState === "visible") again();
     };
-    if (channel) channel.onmessage = again;
+    if (channel) {
+      channel.onmessage = again;
+      // A page that just loaded may follow a change made elsewhere (a reconnect, an upload): the
+      // other tabs ask the server again too.
+      channel.postMessage("loaded");
+    }
     window.addEventListener("liner:upload-completed", onUpload);
     window.addEventListener("focus", again);
     document.addEventListener("visibilitychange", onVisible);
