@@ -107,6 +107,12 @@ describe("the live state: never contradicts itself; Enrich now with nothing to d
     expect(p.state).toMatchObject({ code: "quota", text: "Paused: today's budget of 100 calls is spent; next calls" });
     expect(Date.parse(p.state.until)).toBe(hourAgo.getTime() + 86_400_000 + 60_000);
     expect(p.eta.text).toMatch(/^today's budget is spent; about 3 days at 100 calls a day; next calls (at|on \w{3}) \d\d:\d\d$/);
+    // "Enrich now" meanwhile: not "starts in a moment", but when it can; the job waits for then.
+    const res = await call(handler("POST"), "POST", "/api/spotify/enrich", { cookie, origin: APP_URL });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: "waiting", until: p.state.until });
+    const { rows } = await sql<{ run_at: Date }>`select run_at from graphile_worker._private_jobs where key = ${enrichJobKey(ann)}`.execute(t.db);
+    expect(rows[0]!.run_at.getTime()).toBe(Date.parse(p.state.until));
   });
 
   it("a reconnect with work pending queues enrichment at once, in the sign-in", async () => {

@@ -16,9 +16,10 @@ export const enrichJobKey = (userId: string) => `enrich:user:${userId}`;
  * The schedule and the cron endpoint keep a job's time when one is already waiting (a batch paused
  * until the quota lifts stays paused); a person pressing "Enrich now" moves it to now.
  */
-export async function enqueueEnrich(db: Kysely<Database>, userId: string, trigger: RunTrigger): Promise<{ id: string }> {
-  const keepTime = trigger === "schedule" || trigger === "cron-endpoint";
-  return enqueue(db, "enrich", { userId, trigger }, { jobKey: enrichJobKey(userId), jobKeyMode: keepTime ? "preserve_run_at" : "replace" });
+export async function enqueueEnrich(db: Kysely<Database>, userId: string, trigger: RunTrigger, opts: { notBefore?: Date } = {}): Promise<{ id: string }> {
+  // `notBefore`: a limit holds every call back until then; a job already waiting for it keeps its time.
+  const keepTime = trigger === "schedule" || trigger === "cron-endpoint" || opts.notBefore !== undefined;
+  return enqueue(db, "enrich", { userId, trigger }, { jobKey: enrichJobKey(userId), jobKeyMode: keepTime ? "preserve_run_at" : "replace", runAt: opts.notBefore });
 }
 
 /**

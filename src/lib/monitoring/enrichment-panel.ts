@@ -84,6 +84,17 @@ export async function workLeft(db: Kysely<Database>, userId: string) {
   };
 }
 
+/**
+ * When the next call may go, if a limit holds calls back now: a 429's or an outage's
+ * `blockedUntil`, or the moment the spent daily budget frees. Null when calls may go.
+ */
+export async function callsHeldUntil(db: Kysely<Database>, config: Config): Promise<Date | null> {
+  const budget = rateBudgetOptions(config);
+  const rate = await rateState(db, budget.clientId);
+  if (rate.blockedUntil) return rate.blockedUntil;
+  return budgetFreesAt(db, budget.clientId, rate.usedToday, budget.perDay);
+}
+
 /** True when "Enrich now" has something to do: listens, artist pages or track details left. */
 export async function hasWorkToDo(db: Kysely<Database>, userId: string): Promise<boolean> {
   const w = await workLeft(db, userId);
@@ -94,7 +105,7 @@ export async function hasWorkToDo(db: Kysely<Database>, userId: string): Promise
  * When the daily budget frees enough for one more call: the oldest counted minutes leave the
  * 24-hour window (the rule acquireCall waits by). Null when the budget is not spent.
  */
-async function budgetFreesAt(db: Kysely<Database>, clientId: string, usedToday: number, perDay: number): Promise<Date | null> {
+export async function budgetFreesAt(db: Kysely<Database>, clientId: string, usedToday: number, perDay: number): Promise<Date | null> {
   if (usedToday < perDay) return null;
   const excess = usedToday - perDay + 1;
   const { rows } = await sql<{ minute: Date }>`
