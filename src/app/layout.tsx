@@ -7,7 +7,7 @@ import { isAdmin } from "@/lib/auth/admins";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: "Liner",
+  title: { default: "Liner", template: "%s · Liner" },
   description: "Your whole Spotify listening history, filled in with Spotify's catalogue.",
 };
 

@@ -1,9 +1,11 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { z } from "zod";
 import { pageUser } from "@/lib/auth/page-user";
 import { pageParam } from "@/lib/web/query";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: { absolute: "Liner · your whole Spotify listening history" } };
 
 const errors: Record<string, string> = {
   access_denied: "You declined on Spotify's page, so nothing was connected.",
@@ -37,6 +39,7 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
           ? errors[error]
           : "Signing in with Spotify did not work. Please try again.";
   const user = await pageUser();
+  const deleted = pageParam(params.deleted, z.literal("1"), undefined) !== undefined;
   return (
     <main>
       <h1>Liner</h1>
@@ -45,6 +48,11 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
         Upload the data export Spotify gives you; Liner keeps every listen and adds track ids, albums,
         cover art, artists and ISRCs in the background.
       </p>
+      {deleted && !user && (
+        <p role="status" className="notice" data-testid="deleted">
+          Your data was deleted: your listens, uploads, enrichment runs, Spotify connection and account are gone from this Liner.
+        </p>
+      )}
       {message && (
         <p role="alert" className="alert">
           {message}

@@ -63,7 +63,10 @@ describe("Sign in with Spotify in a real browser", () => {
     await page.waitForURL(`${appUrl}/dashboard`);
     await page.goto(`${appUrl}/settings`);
     await page.getByRole("button", { name: "Delete my data" }).click();
-    await page.waitForURL(`${appUrl}/`);
+    // A dialog asks first; the home page then says the data is gone.
+    await page.getByRole("button", { name: "Delete everything" }).click();
+    await page.waitForURL(`${appUrl}/?deleted=1`);
+    await page.getByText("Your data was deleted").waitFor();
     expect(await t.db.selectFrom("users").select("id").execute()).toEqual([]);
     expect(await t.db.selectFrom("sessions").select("user_id").execute()).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { notFound, redirect } from "next/navigation";
 import { RunsTable } from "@/components/dashboard/runs-table";
 import { pageUser } from "@/lib/auth/page-user";
@@ -6,6 +7,7 @@ import { isAdmin } from "@/lib/auth/admins";
 import { operatorView } from "@/lib/monitoring/operator";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Operator" };
 
 export default async function Admin() {
   const user = await pageUser();

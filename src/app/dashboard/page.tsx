@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SpotifyEnrichment } from "@/components/dashboard/spotify-enrichment";
 import { UploadExport } from "@/components/dashboard/upload-export";
@@ -9,6 +10,7 @@ import { enrichmentPanel } from "@/lib/monitoring/enrichment-panel";
 import { connectionStatus } from "@/lib/spotify/connection";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Dashboard" };
 
 export default async function Dashboard() {
   const user = await pageUser();

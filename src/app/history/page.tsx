@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { pageUser } from "@/lib/auth/page-user";
@@ -9,6 +10,7 @@ import { pageParam } from "@/lib/web/query";
 const periodSchema = z.custom<Period>((v) => typeof v === "string" && Object.hasOwn(PERIODS, v));
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "History" };
 
 function Tops({ title, items, testId }: { title: string; items: TopEntry[]; testId: string }) {
   return (

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { ConnectionActions } from "@/components/settings/connection-actions";
 import { pageUser } from "@/lib/auth/page-user";
@@ -5,6 +6,7 @@ import { appDb } from "@/lib/db/app-db";
 import { connectionStatus } from "@/lib/spotify/connection";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Settings" };
 
 const stateWords: Record<string, string> = {
   valid: "Connected",

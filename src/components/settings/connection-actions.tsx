@@ -1,24 +1,36 @@
 "use client";
 
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 async function send(method: string, url: string): Promise<string | null> {
-  const res = await fetch(url, { method });
-  if (res.ok) return null;
-  const body = (await res.json().catch(() => null)) as { message?: string } | null;
-  return body?.message ?? `The request failed (${res.status}).`;
+  try {
+    const res = await fetch(url, { method });
+    if (res.ok) return null;
+    const body = (await res.json().catch(() => null)) as { message?: string } | null;
+    return body?.message ?? `The request failed (${res.status}).`;
+  } catch {
+    return "Liner could not be reached: try again in a moment.";
+  }
 }
 
-/** Reconnect, disconnect, sign out and delete-my-data, each saying what it does. */
+type Action = "disconnect" | "logout" | "delete";
+
+/**
+ * Reconnect, disconnect, sign out and delete-my-data, each saying what it does. Deleting asks first
+ * in a dialog, shows that it is working, and ends on the home page saying the data is gone.
+ */
 export function ConnectionActions({ connected }: { connected: boolean }) {
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async (method: string, url: string, then: string) => {
-    setBusy(true);
+  const [busy, setBusy] = useState<Action | null>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  const run = async (action: Action, method: string, url: string, then: string) => {
+    setBusy(action);
+    setError(null);
     const problem = await send(method, url);
-    setBusy(false);
-    if (problem) setError(problem);
-    else window.location.assign(then);
+    if (problem) {
+      setBusy(null);
+      setError(problem);
+    } else window.location.assign(then);
   };
   return (
     <div className="actions">
@@ -27,30 +39,42 @@ export function ConnectionActions({ connected }: { connected: boolean }) {
       </a>
       {connected && (
         <button
-          disabled={busy}
+          disabled={busy !== null}
+          aria-busy={busy === "disconnect"}
           onClick={() => {
             if (window.confirm("Disconnect Spotify? Your tokens are deleted now and enrichment stops until you reconnect.")) {
-              void run("DELETE", "/api/spotify/connection", "/settings");
+              void run("disconnect", "DELETE", "/api/spotify/connection", "/settings");
             }
           }}
         >
-          Disconnect Spotify
+          {busy === "disconnect" ? "Disconnecting…" : "Disconnect Spotify"}
         </button>
       )}
-      <button disabled={busy} onClick={() => void run("POST", "/api/auth/logout", "/")}>
-        Sign out
+      <button disabled={busy !== null} aria-busy={busy === "logout"} onClick={() => void run("logout", "POST", "/api/auth/logout", "/")}>
+        {busy === "logout" ? "Signing out…" : "Sign out"}
       </button>
-      <button
-        className="danger"
-        disabled={busy}
-        onClick={() => {
-          if (window.confirm("Delete all your data — listens, uploads, runs and your account? This cannot be undone.")) {
-            void run("DELETE", "/api/account", "/");
-          }
-        }}
-      >
-        Delete my data
+      <button className="danger" disabled={busy !== null} aria-busy={busy === "delete"} onClick={() => dialog.current?.showModal()} data-testid="delete-data">
+        {busy === "delete" ? "Deleting…" : "Delete my data"}
       </button>
+      <dialog ref={dialog} className="confirm" aria-labelledby="delete-title" data-testid="delete-dialog">
+        <h2 id="delete-title">Delete all your data?</h2>
+        <p>Your listens, uploads, enrichment runs, Spotify connection and account are deleted from this Liner. This cannot be undone.</p>
+        <form method="dialog" className="actions">
+          <button value="cancel" autoFocus>
+            Keep my data
+          </button>
+          <button
+            className="danger"
+            value="delete"
+            data-testid="confirm-delete"
+            onClick={() => {
+              void run("delete", "DELETE", "/api/account", "/?deleted=1");
+            }}
+          >
+            Delete everything
+          </button>
+        </form>
+      </dialog>
       {error && (
         <p role="alert" className="alert">
           {error}

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, User } from "../db/schema";
 import { claimOperator } from "./admins";
+import { enqueueEnrichIfPending } from "../enrichment/triggers";
 import { exchangeCode } from "../spotify/accounts";
 import { saveAuthorization } from "../spotify/connection";
 import { fetchProfile, type SpotifyProfile } from "../spotify/me";
@@ -72,7 +73,8 @@ export function secureCookies(config: Config): boolean {
 
 /**
  * The end of "Sign in with Spotify": code → tokens → who this is → our user, their (re)new(ed)
- * connection and a session; the very first person to sign in is recorded as the operator. Signing in again is also how a person reconnects an expired connection.
+ * connection and a session; the very first person to sign in is recorded as the operator. Signing in again is also how a person reconnects an expired connection: work they
+ * have left is queued for enrichment in the same transaction.
  */
 export async function completeSignIn(
   db: Kysely<Database>,
@@ -98,6 +100,9 @@ export async function completeSignIn(
       .returningAll()
       .executeTakeFirstOrThrow();
     await saveAuthorization(tx, key, user.id, tokens);
+    // A reconnect resumes at once: work left from before (or uploaded while disconnected) gets a
+    // job now, committed with the new connection, instead of waiting for the schedule.
+    await enqueueEnrichIfPending(tx, user.id, "resume");
     // The first person ever to sign in becomes the operator (when ADMIN_SPOTIFY_IDS names nobody).
     await claimOperator(tx, user.id);
     const session = await createSession(tx, user.id);

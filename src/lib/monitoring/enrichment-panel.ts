@@ -1,8 +1,11 @@
 import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, EnrichmentRun } from "../db/schema";
+import { artistsToFetch } from "../enrichment/artists";
+import { tracksNeedingDetail } from "../enrichment/track-details";
 import { enrichJobKey } from "../enrichment/triggers";
 import { rateBudgetOptions, rateState, SERVER_ERROR } from "../spotify/rate-budget";
+import { timeLeft, type Connection, type TimeLeftInput } from "./live-state";
 
 export type PanelState = "running" | "queued" | "rate_limited" | "quota" | "unavailable" | "idle" | "done" | "needs_reconnect" | "not_connected";
 
@@ -26,35 +29,91 @@ export interface EnrichmentPanel {
   /** Enriched share of the track listens that can be enriched, 0–100. */
   percent: number;
   backlog: { uniqueTracks: number; needingCalls: number; computedAt: string | null };
-  eta: { calls: number; seconds: number; text: string } | null;
+  /** The time left, worded on the server in UTC; the page words it again from `timeLeft` in the reader's zone. */
+  eta: { calls: number; seconds: number; text: string; resumesAt: string | null } | null;
+  /** The facts the time left is worked out from (see live-state.ts). */
+  timeLeft: TimeLeftInput;
+  /**
+   * The state in words. `text` has no clock time in it: when `until` is set, the page ends the
+   * sentence with it in the reader's zone ("… in 20 s.", "… at 14:05.").
+   */
   state: { code: PanelState; text: string; until: string | null };
+  /** Work besides listens: artist pages, track details; and whether a job or run is on. */
+  work: { artists: boolean; details: boolean; queued: boolean; running: boolean };
   budget: { perMinute: number; perDay: number; usedToday: number };
   runs: PanelRun[];
 }
 
 const num = (v: unknown) => Number(v ?? 0);
 
-function clock(d: Date): string {
-  return d.toISOString().slice(11, 16) + " UTC";
+/** The UTC clock the server words its fallback text in; the dashboard redoes it in the reader's zone. */
+const SERVER_CLOCK = () => ({ now: new Date(), timeZone: "UTC" });
+
+/**
+ * What a person's enrichment still has to do, beyond pending listens: their job waiting or taken in
+ * the queue, a run going, artist pages and track details (ISRCs) not yet fetched. "Done" only when
+ * all of it is none.
+ */
+export async function workLeft(db: Kysely<Database>, userId: string) {
+  const [job, running, artists, details, pending] = await Promise.all([
+    sql<{ run_at: Date; locked_at: Date | null }>`select run_at, locked_at from graphile_worker._private_jobs where key = ${enrichJobKey(userId)}`.execute(db),
+    db
+      .selectFrom("enrichment_runs")
+      .select(["id"])
+      .where("user_id", "=", userId)
+      .where("status", "=", "running")
+      .where("started_at", ">", new Date(Date.now() - 30 * 60_000))
+      .executeTakeFirst(),
+    artistsToFetch(db, userId, 1),
+    tracksNeedingDetail(db, userId, 1),
+    db
+      .selectFrom("listen_counts")
+      .select(sql<string>`coalesce(sum(listens), 0)`.as("n"))
+      .where("user_id", "=", userId)
+      .where("kind", "=", "track")
+      .where("status", "=", "pending")
+      .executeTakeFirst(),
+  ]);
+  const queued = job.rows[0] ?? null;
+  return {
+    queued,
+    running: Boolean(running) || Boolean(queued?.locked_at),
+    artists: artists.length > 0,
+    details: details.length > 0,
+    pendingListens: num(pending?.n),
+  };
 }
 
-function when(d: Date): string {
-  const sameDay = d.toISOString().slice(0, 10) === new Date().toISOString().slice(0, 10);
-  return sameDay ? clock(d) : `${d.toISOString().slice(0, 10)} ${clock(d)}`;
+/**
+ * When the next call may go, if a limit holds calls back now: a 429's or an outage's
+ * `blockedUntil`, or the moment the spent daily budget frees. Null when calls may go.
+ */
+export async function callsHeldUntil(db: Kysely<Database>, config: Config): Promise<Date | null> {
+  const budget = rateBudgetOptions(config);
+  const rate = await rateState(db, budget.clientId);
+  if (rate.blockedUntil) return rate.blockedUntil;
+  return budgetFreesAt(db, budget.clientId, rate.usedToday, budget.perDay);
 }
 
-/** "about 3 days at 1,000 calls a day", from the calls left and the budget. */
-export function etaText(calls: number, perMinute: number, perDay: number): { seconds: number; text: string } {
-  if (calls <= 0) return { seconds: 0, text: "nothing left to fetch" };
-  // Each day's budget goes at the steady rate; between them, waits of a day for the window to roll.
-  const fullDays = Math.ceil(calls / perDay) - 1;
-  const seconds = fullDays * 86_400 + ((calls - fullDays * perDay) / perMinute) * 60;
-  const perDayText = `${perDay.toLocaleString("en-US")} calls a day`;
-  if (seconds < 90) return { seconds, text: `about a minute at ${perMinute} calls a minute` };
-  if (seconds < 3600) return { seconds, text: `about ${Math.round(seconds / 60)} minutes at ${perMinute} calls a minute` };
-  if (seconds < 86_400) return { seconds, text: `about ${Math.round(seconds / 3600)} hours at ${perDayText}` };
-  const d = Math.round(seconds / 86_400);
-  return { seconds, text: `about ${d} day${d === 1 ? "" : "s"} at ${perDayText}` };
+/** True when "Enrich now" has something to do: listens, artist pages or track details left. */
+export async function hasWorkToDo(db: Kysely<Database>, userId: string): Promise<boolean> {
+  const w = await workLeft(db, userId);
+  return w.pendingListens > 0 || w.artists || w.details;
+}
+
+/**
+ * When the daily budget frees enough for one more call: the oldest counted minutes leave the
+ * 24-hour window (the rule acquireCall waits by). Null when the budget is not spent.
+ */
+export async function budgetFreesAt(db: Kysely<Database>, clientId: string, usedToday: number, perDay: number): Promise<Date | null> {
+  if (usedToday < perDay) return null;
+  const excess = usedToday - perDay + 1;
+  const { rows } = await sql<{ minute: Date }>`
+    select minute from (
+      select minute, sum(calls) over (order by minute) as cum
+        from spotify_call_counts where client_id = ${clientId} and minute > now() - interval '24 hours') x
+     where cum >= ${excess} order by minute limit 1`.execute(db);
+  return rows[0] ? new Date(rows[0].minute.getTime() + 86_400_000 + 60_000) : null;
 }
 
 /**
@@ -64,24 +123,18 @@ export function etaText(calls: number, perMinute: number, perDay: number): { sec
  */
 export async function enrichmentPanel(db: Kysely<Database>, config: Config, userId: string): Promise<EnrichmentPanel> {
   const budget = rateBudgetOptions(config);
-  const [counts, backlog, token, rate, running, job, runs, perItem] = await Promise.all([
+  const [counts, backlog, token, rate, work, runs, perItem] = await Promise.all([
     db.selectFrom("listen_counts").select(["kind", "status", "listens"]).where("user_id", "=", userId).execute(),
     db.selectFrom("enrichment_backlog").selectAll().where("user_id", "=", userId).executeTakeFirst(),
     db.selectFrom("spotify_tokens").select(["state"]).where("user_id", "=", userId).executeTakeFirst(),
     rateState(db, budget.clientId),
-    db
-      .selectFrom("enrichment_runs")
-      .select(["id"])
-      .where("user_id", "=", userId)
-      .where("status", "=", "running")
-      .where("started_at", ">", new Date(Date.now() - 30 * 60_000))
-      .executeTakeFirst(),
-    sql<{ run_at: Date; locked_at: Date | null }>`select run_at, locked_at from graphile_worker._private_jobs where key = ${enrichJobKey(userId)}`.execute(db),
+    workLeft(db, userId),
     db.selectFrom("enrichment_runs").selectAll().where("user_id", "=", userId).orderBy("id", "desc").limit(5).execute(),
     sql<{ calls: string | null; items: string | null }>`
       select sum((select coalesce(sum(value::bigint), 0) from jsonb_each_text(api_calls))) as calls, sum(items_attempted) as items
         from (select api_calls, items_attempted from enrichment_runs where items_attempted > 0 order by id desc limit 20) r`.execute(db),
   ]);
+  const freesAt = await budgetFreesAt(db, budget.clientId, rate.usedToday, budget.perDay);
 
   const listens = { total: 0, tracks: 0, enriched: 0, pending: 0, notFound: 0, failed: 0, notApplicable: 0 };
   for (const c of counts) {
@@ -101,34 +154,47 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   const needingCalls = listens.pending === 0 ? 0 : (backlog?.call_items ?? 0);
   const callsPerItem = num(perItem.rows[0]?.items) > 0 ? num(perItem.rows[0]?.calls) / num(perItem.rows[0]?.items) : 1;
   const calls = Math.ceil(needingCalls * Math.min(callsPerItem, 2));
-  const eta = backlog && listens.pending > 0 ? { calls, ...etaText(calls, budget.perMinute, budget.perDay) } : null;
+  const connection: Connection = !token ? "not_connected" : token.state !== "valid" ? "needs_reconnect" : "valid";
+  const left: TimeLeftInput = {
+    connection,
+    calls: listens.pending > 0 ? calls : 0,
+    perMinute: budget.perMinute,
+    perDay: budget.perDay,
+    usedToday: rate.usedToday,
+    budgetFreesAt: freesAt?.toISOString() ?? null,
+    blockedUntil: rate.blockedUntil?.toISOString() ?? null,
+    blockedReason: rate.blockedReason,
+  };
+  const estimate = backlog && listens.pending > 0 ? timeLeft(left, SERVER_CLOCK()) : null;
+  const eta = estimate ? { calls, ...estimate } : null;
 
-  const queued = job.rows[0];
+  const queued = work.queued;
+  const anyWork = listens.pending > 0 || work.artists || work.details || queued !== null || work.running;
   let state: EnrichmentPanel["state"];
-  if (!token) state = { code: "not_connected", text: "Not connected to Spotify: connect it to enrich your listens.", until: null };
-  else if (token.state !== "valid") state = { code: "needs_reconnect", text: "Needs reconnect: Spotify no longer accepts this connection. Reconnect Spotify to resume.", until: null };
-  else if (listens.pending === 0) state = { code: "done", text: listens.tracks > 0 ? "Everything that can be enriched is." : "Nothing to enrich yet: upload your Spotify data.", until: null };
+  if (connection === "not_connected") state = { code: "not_connected", text: "Not connected to Spotify: connect it to enrich your listens.", until: null };
+  else if (connection === "needs_reconnect") state = { code: "needs_reconnect", text: "Needs reconnect: Spotify no longer accepts this connection. Reconnect Spotify to resume.", until: null };
+  else if (!anyWork) state = { code: "done", text: listens.tracks > 0 ? "Everything that can be enriched is." : "Nothing to enrich yet: upload your Spotify data.", until: null };
   else if (rate.blockedUntil && rate.blockedReason === "QUOTA_EXCEEDED")
-    state = { code: "quota", text: `Spotify's daily quota is reached; enrichment resumes at ${when(rate.blockedUntil)}.`, until: rate.blockedUntil.toISOString() };
+    state = { code: "quota", text: "Paused: Spotify's daily quota is reached; enrichment resumes", until: rate.blockedUntil.toISOString() };
   else if (rate.blockedUntil && rate.blockedReason === SERVER_ERROR)
-    state = {
-      code: "unavailable",
-      text: `Spotify is having trouble${rate.unavailableSince ? ` (since ${when(rate.unavailableSince)})` : ""}; enrichment tries again at ${when(rate.blockedUntil)}.`,
-      until: rate.blockedUntil.toISOString(),
-    };
-  else if (rate.blockedUntil) state = { code: "rate_limited", text: `Waiting for Spotify's rate limit until ${when(rate.blockedUntil)}.`, until: rate.blockedUntil.toISOString() };
-  else if (rate.usedToday >= budget.perDay) state = { code: "quota", text: `Today's budget of ${budget.perDay.toLocaleString("en-US")} calls is spent; enrichment goes on as it frees up.`, until: null };
-  else if (running || queued?.locked_at) state = { code: "running", text: "Running: fetching from Spotify now.", until: null };
-  else if (queued && queued.run_at > new Date()) state = { code: "queued", text: `Scheduled to go on at ${when(queued.run_at)}.`, until: queued.run_at.toISOString() };
+    state = { code: "unavailable", text: "Spotify is having trouble; enrichment tries again", until: rate.blockedUntil.toISOString() };
+  else if (rate.blockedUntil) state = { code: "rate_limited", text: "Waiting for Spotify's rate limit; next calls", until: rate.blockedUntil.toISOString() };
+  else if (rate.usedToday >= budget.perDay)
+    state = { code: "quota", text: `Paused: today's budget of ${budget.perDay.toLocaleString("en-US")} calls is spent; next calls`, until: freesAt?.toISOString() ?? null };
+  else if (work.running) state = { code: "running", text: listens.pending > 0 ? "Running: fetching your tracks from Spotify now." : "Running: fetching artist pages and track details now.", until: null };
+  else if (queued && queued.run_at > new Date()) state = { code: "queued", text: "Scheduled to go on", until: queued.run_at.toISOString() };
   else if (queued) state = { code: "queued", text: "Queued: a worker will start in a moment.", until: null };
-  else state = { code: "idle", text: "Idle: the next scheduled run will go on, or press Enrich now.", until: null };
+  else if (listens.pending > 0) state = { code: "idle", text: "Idle: your listens wait for the next scheduled run, or press Enrich now.", until: null };
+  else state = { code: "idle", text: `Idle: ${work.artists ? "artist pages" : "track details"} are left to fetch; press Enrich now to fetch them.`, until: null };
 
   return {
     listens,
     percent,
     backlog: { uniqueTracks: listens.pending === 0 ? 0 : (backlog?.pending_items ?? 0), needingCalls, computedAt: backlog?.computed_at.toISOString() ?? null },
     eta,
+    timeLeft: left,
     state,
+    work: { artists: work.artists, details: work.details, queued: queued !== null, running: work.running },
     budget: { perMinute: budget.perMinute, perDay: budget.perDay, usedToday: rate.usedToday },
     runs: runs.map(toPanelRun),
   };
