@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,20 +66,27 @@ describe("delete my data", () => {
       await writeFile(uploadFile, "[]");
       await createUpload(t.db, { userId: ann, filePath: uploadFile, originalName: "ann_secret_export_5kq.zip", byteSize: 2 });
       await enqueueEnrich(t.db, ann, "schedule");
+      // And a resumable upload half received: its bytes wait in the tus folder.
+      const tusDir = path.join(await scratchDir(), "tus-delete");
+      await mkdir(tusDir, { recursive: true });
+      const receiving = await t.db.insertInto("upload_jobs").values({ user_id: ann, status: "receiving", original_name: "ann_half_sent_9zz.zip", byte_size: 10 }).returning("id").executeTakeFirstOrThrow();
+      const tusFiles = [path.join(tusDir, receiving.id), path.join(tusDir, `${receiving.id}.json`)];
+      for (const f of tusFiles) await writeFile(f, "ann's bytes");
       await enqueue(t.db, "enrich", { userId: bob, trigger: "schedule" }, { jobKey: "enrich:user:" + bob, runAt: new Date(Date.now() + 3_600_000) });
 
       const before = await dumpEverything(t);
-      const traces = [annSecrets.artist, annSecrets.track, "ann-spotify-7f3k", "ann_secret_export_5kq.zip", "ann-upload-8xq2", `enrich:user:${ann}`, "Ann Idonly"];
+      const traces = [annSecrets.artist, annSecrets.track, "ann-spotify-7f3k", "ann_secret_export_5kq.zip", "ann-upload-8xq2", "ann_half_sent_9zz.zip", `enrich:user:${ann}`, "Ann Idonly"];
       const annAsJsonId = new RegExp(`"userId":\\s*"${ann}"`);
       for (const s of traces) expect(before, `before: ${s}`).toContain(s);
       expect(before).toMatch(annAsJsonId);
 
-      await deleteAccount(t.db, ann);
+      await deleteAccount(t.db, ann, { tusDir });
 
       const after = await dumpEverything(t);
       for (const s of traces) expect(after, `after: ${s}`).not.toContain(s);
       expect(after).not.toMatch(annAsJsonId);
       expect(existsSync(uploadFile)).toBe(false);
+      for (const f of tusFiles) expect(existsSync(f), f).toBe(false);
       // Bob keeps everything, including the lookup both of them had, and his queued job.
       expect(after).toContain("bob-spotify-2q9z");
       expect(after).toContain(`enrich:user:${bob}`);

@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import path from "node:path";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../db/schema";
 import { OPERATOR_KEY } from "./admins";
@@ -12,10 +13,10 @@ import { OPERATOR_KEY } from "./admins";
  * - their queued jobs (an `enrich` keyed by their id, imports of their uploads) and the claims of
  *   their runs;
  * - the operator record, when it names them: it then names nobody (the role is not inherited);
- * and then their upload files on disk.
+ * and then their upload files on disk — with `tusDir`, also what a resumable upload had received.
  */
-export async function deleteAccount(db: Kysely<Database>, userId: string): Promise<void> {
-  const uploads = await db.selectFrom("upload_jobs").select(["id", "file_path"]).where("user_id", "=", userId).execute();
+export async function deleteAccount(db: Kysely<Database>, userId: string, opts: { tusDir?: string } = {}): Promise<void> {
+  const uploads = await db.selectFrom("upload_jobs").select(["id", "file_path", "status"]).where("user_id", "=", userId).execute();
   const uploadIds = uploads.map((u) => u.id);
   await db.transaction().execute(async (tx) => {
     await sql`
@@ -47,5 +48,9 @@ export async function deleteAccount(db: Kysely<Database>, userId: string): Promi
     await tx.deleteFrom("listens").where("user_id", "=", userId).execute();
     await tx.deleteFrom("users").where("id", "=", userId).execute();
   });
-  await Promise.all(uploads.filter((u) => u.file_path).map((u) => rm(u.file_path!, { force: true })));
+  const files = uploads.flatMap((u) => [
+    ...(u.file_path ? [u.file_path] : []),
+    ...(opts.tusDir && u.status === "receiving" ? [path.join(opts.tusDir, u.id), path.join(opts.tusDir, `${u.id}.json`)] : []),
+  ]);
+  await Promise.all(files.map((f) => rm(f, { force: true })));
 }

@@ -1,11 +1,8 @@
 import * as crypto from "node:crypto";
 import { KEY_SEPARATOR, normaliseName } from "./normalise";
 
-// crypto.hash (one shot, no Hash object) arrived in Node 20.12; Liner supports 20.9.
-const sha256Hex: (data: string) => string =
-  typeof crypto.hash === "function"
-    ? (data) => crypto.hash("sha256", data, "hex")
-    : (data) => crypto.createHash("sha256").update(data, "utf8").digest("hex");
+// crypto.hash: one shot, no Hash object per key (Node 20.12+; Liner needs 20.19).
+const sha256Hex = (data: string): string => crypto.hash("sha256", data, "hex");
 
 /**
  * A listen's identity across uploads: what was played (item), the minute it ended, the ms played,
