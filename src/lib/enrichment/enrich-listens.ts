@@ -35,6 +35,11 @@ export interface EnrichStats {
   rateLimited: Record<string, number>;
   /** Unique items still pending for this user. */
   remaining: number;
+  /**
+   * Every item this run would have worked on was being fetched by another run: the run did nothing
+   * and the next batch should look again a little later.
+   */
+  busy: boolean;
   /** Set when a rate limit, the quota or Spotify's trouble ended the run: when it may go on. */
   resumeAt: Date | null;
   error: string | null;
@@ -91,6 +96,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     error: null,
   };
   let tracksDetailed = 0;
+  let busy = false;
   const finish = async (): Promise<EnrichStats> => {
     outcome.apiCalls = callStats.calls;
     outcome.apiStatuses = callStats.statuses;
@@ -114,6 +120,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       callsByEndpoint: callStats.calls,
       rateLimited: callStats.rateLimited,
       remaining: await refreshBacklog(db, userId),
+      busy,
       resumeAt: outcome.resumeAt,
       error: outcome.error,
     };
@@ -150,9 +157,10 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     });
     const mayCall = () => total(callStats.calls) < maxCalls && Date.now() < deadline && !ctx.shouldStop?.();
 
-    const candidates = await pendingItems(db, userId, batchSize);
+    const candidates = await pendingItems(db, userId, batchSize, opts.order);
     const mine = await claimItems(db, owner, candidates.map((c) => c.item));
     const items = candidates.filter((c) => mine.has(c.item));
+    busy = candidates.length > 0 && items.length === 0;
     const results = new BatchResults();
     const scope = new RunScope(ctx, api, results, mayCall, async (done) => {
       opts.onProgress?.({ userId, done, total: items.length });

@@ -258,7 +258,8 @@ const describe = (c: Candidate) => `${c.albumType ?? "release"} of ${c.releaseDa
 
 /**
  * The best candidate above the threshold, and among the candidates that are that same recording the
- * original release. Ties go to the earlier result (Spotify's own ranking).
+ * original release. Ties go to an album or single over a compilation, then to the earlier result
+ * (Spotify's own ranking).
  */
 export function bestMatch(artist: string, title: string, candidates: Candidate[], threshold = MATCH_THRESHOLD, hints: MatchHints = {}): MatchResult | null {
   let best: { c: Candidate; e: Evaluation } | null = null;
@@ -268,10 +269,14 @@ export function bestMatch(artist: string, title: string, candidates: Candidate[]
   const top = best;
   const twins = scored.filter((r) => r.e.score >= threshold && r.e.score >= top.e.score - 0.02 && sameRecording(r.c, top.c));
   twins.sort((a, b) => releaseRank(a.c) - releaseRank(b.c) || (releaseKey(a.c) < releaseKey(b.c) ? -1 : releaseKey(a.c) > releaseKey(b.c) ? 1 : 0));
-  const chosen = twins[0] ?? top;
+  let chosen = twins[0] ?? top;
+  // Still a compilation's: another candidate as good on an album or single goes first.
+  const onAlbum = releaseRank(chosen.c) > 0 ? scored.find((r) => r.e.score > chosen.e.score - 1e-9 && releaseRank(r.c) === 0) : undefined;
+  if (onAlbum) chosen = onAlbum;
   const pct = Math.round(chosen.e.score * 100);
   const why = [`matched by name (${pct}%)`];
-  if (chosen.c.id !== top.c.id) why.push(`the original release (${describe(chosen.c)}) over the same recording on a ${describe(top.c)}`);
+  if (onAlbum) why.push(`an album's or single's track over a compilation's as close`);
+  else if (chosen.c.id !== top.c.id) why.push(`the original release (${describe(chosen.c)}) over the same recording on a ${describe(top.c)}`);
   else if (twins.length > 1) why.push(`the original release among ${twins.length} of the same recording`);
   if (chosen.e.notes.length > 0) why.push(chosen.e.notes.join("; "));
   return { candidate: chosen.c, confidence: chosen.e.score, reason: why.join(": ") };
