@@ -92,11 +92,26 @@ describe("enrichListens against the simulator", () => {
     expect(await statusCounts(t, ann)).toEqual({ enriched: 15, not_found: 2 });
   });
 
-  it("takes up to a batch of unique items, oldest first, and leaves the rest pending", async () => {
+  it("takes up to a batch of unique items, the most-played first, then the most recent, and leaves the rest pending", async () => {
+    const ann = await connectedUser(t, sim, config, "ann");
+    const tracks = originals.slice(0, 10);
+    // Tracks 0–7 played once each, 0 the most recently; 8 played five times and 9 three times, long ago.
+    await addListens(t, ann, tracks.slice(0, 8).map((x, i) => ({ trackId: x.id, artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2021, 0, 1 + (8 - i))) })));
+    const old = (x: SimTrack, n: number, day: number) => Array.from({ length: n }, (_, k) => ({ artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2015, 0, day, 0, k)) }));
+    await addListens(t, ann, [...old(tracks[8]!, 5, 1), ...old(tracks[9]!, 3, 2)]);
+    const [first] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 4 });
+    expect(first).toMatchObject({ processed: 4, remaining: 6 });
+    const rows = await t.db.selectFrom("listens").select(["spotify_track_id", "enrichment_status"]).where("user_id", "=", ann).where("enrichment_status", "=", "enriched").execute();
+    // 5 + 3 listens of the two favourites, then the two most recent of the rest: 10 of 16 listens.
+    expect(new Set(rows.map((r) => r.spotify_track_id))).toEqual(new Set([tracks[8]!.id, tracks[9]!.id, tracks[0]!.id, tracks[1]!.id]));
+    expect(rows).toHaveLength(10);
+  });
+
+  it("takes up to a batch of unique items oldest first when asked, and leaves the rest pending", async () => {
     const ann = await connectedUser(t, sim, config, "ann");
     const tracks = originals.slice(0, 8);
     await addListens(t, ann, tracks.map((x, i) => ({ trackId: x.id, artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2020, 0, 1 + (8 - i))) })));
-    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 3 });
+    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 3, order: "oldest" });
     expect(stats).toMatchObject({ processed: 3, remaining: 5 });
     const done = await t.db.selectFrom("listens").select("source_track_id").where("user_id", "=", ann).where("enrichment_status", "=", "enriched").execute();
     expect(done.map((d) => d.source_track_id).sort()).toEqual(tracks.slice(5).map((x) => x.id).sort());

@@ -161,7 +161,8 @@ export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
   };
   for (const o of originals) {
     const a = cat.artists.get(o.artistIds[0]!)!;
-    const base = o.exportName ?? o.name;
+    // Variants carry today's name, but not a remaster's decoration.
+    const base = o.exportName && /remaster/i.test(o.name) ? o.exportName : o.name;
     const r = rng.next();
     const like = (extra: Partial<SimTrack>) => ({ durationMs: o.durationMs + rng.int(-4000, 4000), originalId: o.id, ...extra });
     if (r < 0.12) {
