@@ -162,9 +162,14 @@ describe("enrichListens against the simulator", () => {
     const detail = await t.db.selectFrom("tracks").select(["id", "isrc", "needs_detail"]).where("album_id", "=", album.id).execute();
     expect(detail.filter((d) => d.needs_detail).length).toBe(album.trackIds.length - 1);
     expect(callsByEndpoint(sim)["tracks/{id}"]).toBe(1);
-    // …then Bob's run leaves nothing pending, and Ann's next run fills the ISRCs of her listened tracks.
+    // …then Bob's run leaves nothing pending. The backfill is off by default (nothing reads a
+    // catalogue track's ISRC; it would cost n + 1 calls for n tracks): nothing more is spent…
     await enrichListens(enrichContext(t, albumConfig), { userId: bob });
+    sim.resetStats();
     await enrichListens(enrichContext(t, albumConfig), { userId: ann });
+    expect(callsByEndpoint(sim)["tracks/{id}"]).toBeUndefined();
+    // …and when asked for, Ann's next run fills the ISRCs of her listened tracks.
+    await enrichListens(enrichContext(t, albumConfig), { userId: ann, isrcBackfill: true });
     const after = await t.db.selectFrom("tracks").select(["id", "isrc", "needs_detail"]).where("id", "in", listened.map((x) => x.id)).execute();
     for (const d of after) expect([d.needs_detail, d.isrc]).toEqual([false, catalogue.tracks.get(d.id)!.isrc]);
   });

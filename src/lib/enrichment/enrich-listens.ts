@@ -40,6 +40,11 @@ export interface EnrichStats {
    * and the next batch should look again a little later.
    */
   busy: boolean;
+  /**
+   * The batch was full, so the lower-priority phases (artists, ISRCs) did not run: another batch
+   * should follow even when no track is left.
+   */
+  deferred: boolean;
   /** Set when a rate limit, the quota or Spotify's trouble ended the run: when it may go on. */
   resumeAt: Date | null;
   error: string | null;
@@ -97,6 +102,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
   };
   let tracksDetailed = 0;
   let busy = false;
+  let deferred = false;
   const finish = async (): Promise<EnrichStats> => {
     outcome.apiCalls = callStats.calls;
     outcome.apiStatuses = callStats.statuses;
@@ -121,6 +127,7 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       rateLimited: callStats.rateLimited,
       remaining: await refreshBacklog(db, userId),
       busy,
+      deferred,
       resumeAt: outcome.resumeAt,
       error: outcome.error,
     };
@@ -176,11 +183,12 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     }
     outcome.listensFromCatalogue += await resolveFromCatalogue(db, userId, config.ENRICH_RECHECK_DAYS);
 
-    // Lower priority: 4. artist pages, then 5. ISRCs of album-fetched tracks, once the tracks are done.
-    if (items.length < batchSize && candidates.length === items.length && mayCall()) {
+    // Lower priority: 4. artist pages, then (when asked) 5. ISRCs of album-fetched tracks, once the tracks are done.
+    deferred = !(items.length < batchSize && candidates.length === items.length);
+    if (!deferred && mayCall()) {
       outcome.artistsFetched = await fetchArtists(scope, userId, owner, batchSize);
-      // ISRCs of album-fetched tracks only when nobody's tracks are waiting any more.
-      if (mayCall() && !(await anyPendingTrackWork(db))) tracksDetailed = await fetchTrackDetails(scope, userId, owner, batchSize - outcome.artistsFetched);
+      // ISRCs of album-fetched tracks, when asked for, only when nobody's tracks are waiting any more.
+      if (opts.isrcBackfill && mayCall() && !(await anyPendingTrackWork(db))) tracksDetailed = await fetchTrackDetails(scope, userId, owner, batchSize - outcome.artistsFetched);
     }
     if (outcome.itemsFailed > 0) outcome.status = "partial";
   } catch (err) {

@@ -35,6 +35,12 @@ export interface EnrichOptions {
   jobId?: string | null;
   /** The backlog's order: the most-played first (default), or the oldest first. */
   order?: BacklogOrder;
+  /**
+   * Fetch album-delivered tracks again for their ISRC (phase 5). Off by default: nothing in Liner
+   * reads a catalogue track's ISRC (matching reads the ISRCs search results carry), and the backfill
+   * turned album fetching's saving into a loss — n + 1 calls for an album's n listened tracks.
+   */
+  isrcBackfill?: boolean;
   /** Album-level fetching; default ENRICH_ALBUM_FETCH. */
   albumFetch?: boolean;
   onProgress?: (p: { userId: string; done: number; total: number }) => void;

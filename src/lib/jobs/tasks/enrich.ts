@@ -33,8 +33,9 @@ export const enrich: Task = async (payload, helpers) => {
     enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
   if ((stats.status === "rate_limited" || stats.status === "quota_paused" || stats.status === "spotify_unavailable") && stats.resumeAt) {
     await next(stats.resumeAt, "resume");
-  } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
-    // Tracks left, or the lower-priority artist and ISRC work may have more to do: one more batch.
+  } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.deferred || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
+    // Tracks left, or the lower-priority artist and ISRC work may have more to do (or did not get
+    // its turn in a full batch): one more batch.
     await next(new Date(Date.now() + (stats.busy ? BUSY_RETRY_MS : 0)), trigger);
   }
 };
