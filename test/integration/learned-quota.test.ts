@@ -16,9 +16,9 @@ const artistId = [...catalogue.artists.keys()][0]!;
  * QUOTA_EXCEEDED — jumps it to the moment the wait ends. Returns, per simulated day, the
  * QUOTA_EXCEEDED answers and the budget at the day's end.
  */
-async function learn(t: TestDatabase, sim: SpotifySimulator, days: number, env: Record<string, string | undefined> = {}, start = "1000") {
-  // `start`: the figure the learning starts from (SPOTIFY_DAILY_BUDGET's default is 1,000).
-  const config = enrichConfig(sim, { SPOTIFY_DAILY_BUDGET: env.SPOTIFY_DAILY_BUDGET ?? start });
+async function learn(t: TestDatabase, sim: SpotifySimulator, days: number, env: Record<string, string | undefined> = {}, startBudget = "1000") {
+  // `startBudget`: the figure the learning starts from (SPOTIFY_DAILY_BUDGET's default is 1,000).
+  const config = enrichConfig(sim, { SPOTIFY_DAILY_BUDGET: env.SPOTIFY_DAILY_BUDGET ?? startBudget });
   const budget = { ...rateBudgetOptions(config, env), now: () => new Date(sim.clock.now()) };
   let token: string | null = null;
   const newToken = async () => {
