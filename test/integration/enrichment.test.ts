@@ -92,6 +92,35 @@ describe("enrichListens against the simulator", () => {
     expect(await statusCounts(t, ann)).toEqual({ enriched: 15, not_found: 2 });
   });
 
+  it("picks the original over a compilation's copy, refuses featured variants, finds renamed tracks, and searches twice only when nothing matched", async () => {
+    const ann = await connectedUser(t, sim, config, "ann");
+    const all = [...catalogue.tracks.values()];
+    const withCompilation = originals.filter((o) => all.some((v) => v.variant === "compilation" && v.originalId === o.id)).slice(0, 3);
+    const taken = new Set(withCompilation.map((x) => x.id));
+    const apart = (list: SimTrack[], n: number) => {
+      const out = list.filter((x) => !taken.has(x.id)).slice(0, n);
+      for (const x of out) taken.add(x.id);
+      return out;
+    };
+    const withFeatured = apart(originals.filter((o) => all.some((v) => v.variant === "featured" && v.originalId === o.id)), 3);
+    const renamedFeat = apart(all.filter((o) => o.variant === "original" && o.exportName?.includes("(feat.")), 2);
+    const remastered = apart(originals.filter((o) => o.exportName && /remaster/i.test(o.name)), 2);
+    expect([withCompilation.length, withFeatured.length, renamedFeat.length, remastered.length]).toEqual([3, 3, 2, 2]);
+    const asOld = (x: SimTrack) => ({ artist: artistOf(x), track: x.exportName ?? x.name, msPlayed: x.durationMs - 1000 });
+    await addListens(t, ann, [...withCompilation, ...withFeatured, ...renamedFeat, ...remastered].map(asOld));
+    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann });
+    expect(stats).toMatchObject({ processed: 10, enriched: 10, notFound: 0 });
+    const rows = await t.db.selectFrom("listens").select(["track_name", "spotify_track_id"]).where("user_id", "=", ann).execute();
+    for (const x of [...withCompilation, ...withFeatured, ...renamedFeat, ...remastered]) expect(rows.find((r) => r.track_name === (x.exportName ?? x.name))!.spotify_track_id, x.name).toBe(x.id);
+    // Only the "(feat. X)" names Spotify now writes "(with X)" found nothing at first: a second,
+    // stripped search each; everything else one search.
+    expect(callsByEndpoint(sim).search).toBe(10 + renamedFeat.length);
+    // The lookup says why: the original release over a compilation's copy of the same recording.
+    const lookups = await t.db.selectFrom("track_lookups").select(["track_id", "reason"]).where("track_id", "in", withCompilation.map((x) => x.id)).execute();
+    expect(lookups).toHaveLength(3);
+    for (const l of lookups) expect(l.reason).toMatch(/original release .* over the same recording on a compilation/);
+  });
+
   it("takes up to a batch of unique items, the most-played first, then the most recent, and leaves the rest pending", async () => {
     const ann = await connectedUser(t, sim, config, "ann");
     const tracks = originals.slice(0, 10);
