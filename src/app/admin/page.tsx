@@ -31,7 +31,7 @@ export default async function Admin() {
             {v.rate.dailyCap ? `; capped at ${n(v.rate.dailyCap)} by SPOTIFY_DAILY_BUDGET` : ""}
           </dd>
           <dt>Rate</dt>
-          <dd>{Math.round(v.rate.perMinute)} calls a minute (10 % under Spotify's window)</dd>
+          <dd>{Math.round(v.rate.perMinute)} calls a minute (10 % under Spotify&apos;s window)</dd>
           <dt>Blocked</dt>
           <dd>{v.rate.blockedUntil ? `until ${v.rate.blockedUntil.toISOString()} (${v.rate.blockedReason})` : "no"}</dd>
           <dt>Batch endpoints</dt>
