@@ -53,6 +53,9 @@ export interface EnrichStats {
 /** Results are written every this many items, not only at the end of a batch. */
 const SAVE_EVERY = 20;
 
+/** Items are worked in the backlog's order this many at a time (by id, then by name, each slice). */
+const ORDER_SLICE = 50;
+
 const total = (rec: Record<string, number>) => Object.values(rec).reduce((a, b) => a + b, 0);
 
 /**
@@ -174,9 +177,13 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       if (results.results.length >= SAVE_EVERY) await results.save(db, userId, outcome);
     });
     try {
-      // 2. By id, 3. by name.
-      await resolveById(scope, items.filter((i) => i.trackId !== null), opts.albumFetch ?? config.ENRICH_ALBUM_FETCH);
-      await resolveByName(scope, items.filter((i) => i.trackId === null));
+      // 2. By id, 3. by name — a slice at a time, so a run cut short by its call budget has spent
+      // it on the most-played items, whichever way they are known.
+      for (let i = 0; i < items.length; i += ORDER_SLICE) {
+        const slice = items.slice(i, i + ORDER_SLICE);
+        await resolveById(scope, slice.filter((x) => x.trackId !== null), opts.albumFetch ?? config.ENRICH_ALBUM_FETCH);
+        await resolveByName(scope, slice.filter((x) => x.trackId === null));
+      }
     } finally {
       // Whatever was fetched is kept, even when a limit stopped the batch half-way.
       await results.save(db, userId, outcome);
