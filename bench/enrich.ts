@@ -427,10 +427,20 @@ async function main(): Promise<void> {
     await sim2.close();
 
     // ── Day by day: the share of listens enriched after each day's budget ───────────────────
-    // Ann's skewed history, its listens shuffled in time, one day's budget of calls a "day".
+    // Ann's skewed history laid out in time as people listen: each track found at some moment, its
+    // plays spread from then on; one day's budget of calls a "day" (scaled with BENCH_SCALE).
     const perDay = Math.max(100, Math.round(Number(process.env.SPOTIFY_DAILY_BUDGET ?? 1000) * Math.min(1, SCALE)));
-    const shuffled = new Rng("bench-days");
-    const history = aListens.map((l) => ({ l, k: shuffled.next() })).sort((a, b) => a.k - b.k).map((x) => x.l);
+    const timeline = new Rng("bench-days");
+    const found = new Map<string, number>();
+    const history = aListens
+      .map((l) => {
+        const key = `${l.artist}\u0000${l.track}`;
+        if (!found.has(key)) found.set(key, timeline.next());
+        const d = found.get(key)!;
+        return { l, at: d + (1 - d) * timeline.next() };
+      })
+      .sort((a, b) => a.at - b.at)
+      .map((x) => x.l);
     process.stderr.write(`day by day at ${perDay} calls a day: most-played first…\n`);
     const byDayMostPlayed = await listensEnrichedByDay(server, cat, history, "most_played", perDay);
     process.stderr.write("day by day: oldest first…\n");
