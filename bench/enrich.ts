@@ -9,7 +9,11 @@
  * ../shared is beside the repository, since real people's exports are not kept in it; without it
  * those figures are left out and the output says so. The guide's approach (one search and one artist
  * call per listen, 350 ms apart) is computed on the same data, and its precision measured on a
- * sample. Prints a table and writes bench/results/enrich.json.
+ * sample. Matching is scored at two levels: the exact track id, and the same recording (ISRC), with
+ * the matches that landed on a compilation when the original existed counted apart. A day-by-day
+ * run shows the share of listens enriched after each day's budget (SPOTIFY_DAILY_BUDGET, default
+ * 1,000 calls) for a skewed history, most-played first beside oldest first. Prints a table and
+ * writes bench/results/enrich.json.
  *
  * BENCH_SCALE=0.1 runs a tenth of the sizes, for a quick look.
  */
@@ -24,6 +28,7 @@ import { closeDb, createDb, createPool } from "../src/lib/db/pool";
 import type { Database } from "../src/lib/db/schema";
 import { lookupKey } from "../src/lib/imports/normalise";
 import { saveAuthorization } from "../src/lib/spotify/connection";
+import type { BacklogOrder } from "../src/lib/enrichment/backlog";
 import { enrichListens, type EnrichContext } from "../src/lib/enrichment/enrich-listens";
 import { catalogueFromExtendedHistory, generateCatalogue, startSpotifySimulator, type Catalogue, type SimTrack, type SpotifySimulator } from "../test/spotify-sim";
 import { Rng } from "../test/spotify-sim/random";
@@ -47,6 +52,8 @@ interface Listen {
   artist: string;
   track: string;
   album: string;
+  /** How long it played: never more than the track lasts. */
+  msPlayed?: number;
 }
 
 function simEnv(sim: SpotifySimulator, extra: Record<string, string> = {}): Config {
@@ -78,7 +85,7 @@ async function insertListens(db: Kysely<Database>, userId: string, listens: List
   const rows = listens.map((l) => ({
     user_id: userId,
     played_at: new Date(++minute * 60_000),
-    ms_played: 180_000,
+    ms_played: l.msPlayed ?? 30_000,
     kind: "track" as const,
     track_name: l.track,
     artist_name: l.artist,
@@ -92,10 +99,10 @@ async function insertListens(db: Kysely<Database>, userId: string, listens: List
 }
 
 /** Enriches one person until nothing is left, waiting out any rate limit. */
-async function drain(ctx: EnrichContext, userId: string): Promise<{ runs: number }> {
+async function drain(ctx: EnrichContext, userId: string, opts: { isrcBackfill?: boolean } = {}): Promise<{ runs: number }> {
   let runs = 0;
   for (;;) {
-    const [s] = await enrichListens(ctx, { userId, batchSize: 500, maxWaitMs: 60_000, trigger: "cli" });
+    const [s] = await enrichListens(ctx, { userId, batchSize: 500, maxWaitMs: 60_000, trigger: "cli", ...opts });
     runs++;
     if (!s) break;
     if ((s.status === "rate_limited" || s.status === "quota_paused") && s.resumeAt) {
@@ -103,7 +110,7 @@ async function drain(ctx: EnrichContext, userId: string): Promise<{ runs: number
       continue;
     }
     if (s.status === "failed") throw new Error(`enrichment failed: ${s.error}`);
-    if (s.remaining === 0 && s.processed === 0 && s.artistsFetched === 0 && s.tracksDetailed === 0) break;
+    if (s.remaining === 0 && s.processed === 0 && !s.deferred && s.artistsFetched === 0 && s.tracksDetailed === 0) break;
   }
   return { runs };
 }
@@ -112,37 +119,69 @@ const callsOf = (sim: SpotifySimulator) => sim.stats().calls;
 const endpointCalls = (sim: SpotifySimulator, names: string[]) =>
   names.reduce((n, e) => n + Object.values(sim.stats().byEndpoint[e] ?? {}).reduce((a, b) => a + b, 0), 0);
 
-/** Precision and recall of name matches against truth: lookup key → acceptable ids. */
-async function score(db: Kysely<Database>, userId: string, truth: Map<string, Set<string>>) {
-  const { rows } = await sql<{ lookup_key: string; spotify_track_id: string | null }>`
-    select distinct lookup_key, spotify_track_id from listens where user_id = ${userId} and source_track_id is null`.execute(db);
+/**
+ * What a pair of names should match: the exact track ids (the original; two originals with the
+ * very same artist and title are both right), and the ISRCs of the same recording.
+ */
+interface Truth {
+  exact: Set<string>;
+  isrcs: Set<string>;
+}
+
+/**
+ * Precision and recall of name matches, at the exact-track and the same-recording level, and the
+ * matches that landed on a compilation's copy when the original was there.
+ */
+async function score(db: Kysely<Database>, userId: string, truth: Map<string, Truth>) {
+  const { rows } = await sql<{ lookup_key: string; spotify_track_id: string | null; isrc: string | null; album_type: string | null }>`
+    select distinct l.lookup_key, l.spotify_track_id, t.isrc, a.album_type
+      from listens l left join tracks t on t.id = l.spotify_track_id left join albums a on a.id = t.album_id
+     where l.user_id = ${userId} and l.source_track_id is null`.execute(db);
   let matched = 0;
-  let correct = 0;
+  let exact = 0;
+  let recording = 0;
+  let compilationPicks = 0;
   let total = 0;
   for (const r of rows) {
     const ok = truth.get(r.lookup_key);
     if (!ok) continue;
     total++;
-    if (r.spotify_track_id) {
-      matched++;
-      if (ok.has(r.spotify_track_id)) correct++;
-    }
+    if (!r.spotify_track_id) continue;
+    matched++;
+    if (ok.exact.has(r.spotify_track_id)) exact++;
+    if (ok.exact.has(r.spotify_track_id) || (r.isrc !== null && ok.isrcs.has(r.isrc))) recording++;
+    if (!ok.exact.has(r.spotify_track_id) && r.album_type === "compilation" && r.isrc !== null && ok.isrcs.has(r.isrc)) compilationPicks++;
   }
-  return { total, matched, correct, precision: matched ? correct / matched : 1, recall: total ? correct / total : 0 };
+  return {
+    total,
+    matched,
+    correct: exact,
+    recording,
+    compilationPicks,
+    precision: matched ? exact / matched : 1,
+    recall: total ? exact / total : 0,
+    precisionRecording: matched ? recording / matched : 1,
+    recallRecording: total ? recording / total : 0,
+  };
 }
 
-function truthFor(cat: Catalogue, tracks: SimTrack[]): Map<string, Set<string>> {
-  // Two recordings with the very same artist and title are both right answers.
-  const byKey = new Map<string, Set<string>>();
+/** The export's name of a track: the name it had before Spotify renamed it, if it was. */
+const exportName = (t: SimTrack) => t.exportName ?? t.name;
+
+function truthFor(cat: Catalogue, tracks: SimTrack[]): Map<string, Truth> {
+  // Two originals with the very same artist and (export) title are both right answers.
+  const byKey = new Map<string, SimTrack[]>();
   for (const t of cat.tracks.values()) {
-    const key = lookupKey(cat.artists.get(t.artistIds[0]!)!.name, t.name)!;
-    if (!byKey.has(key)) byKey.set(key, new Set());
-    byKey.get(key)!.add(t.id);
+    if (t.variant !== "original") continue;
+    const key = lookupKey(cat.artists.get(t.artistIds[0]!)!.name, exportName(t))!;
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key)!.push(t);
   }
-  const out = new Map<string, Set<string>>();
+  const out = new Map<string, Truth>();
   for (const t of tracks) {
-    const key = lookupKey(cat.artists.get(t.artistIds[0]!)!.name, t.name)!;
-    out.set(key, byKey.get(key)!);
+    const key = lookupKey(cat.artists.get(t.artistIds[0]!)!.name, exportName(t))!;
+    const same = byKey.get(key) ?? [t];
+    out.set(key, { exact: new Set(same.map((x) => x.id)), isrcs: new Set(same.map((x) => x.isrc)) });
   }
   return out;
 }
@@ -160,7 +199,7 @@ async function guidePrecision(sim: SpotifySimulator, cat: Catalogue, sample: Sim
   let correct = 0;
   for (const t of sample) {
     const artist = cat.artists.get(t.artistIds[0]!)!.name;
-    const q = encodeURIComponent(`${t.name} ${artist}`);
+    const q = encodeURIComponent(`${exportName(t)} ${artist}`);
     const res = await fetch(`${sim.apiBaseUrl}/search?type=track&limit=1&q=${q}`, { headers: { authorization: `Bearer ${access_token}` } });
     if (res.status === 429) {
       await new Promise((r) => setTimeout(r, Number(res.headers.get("retry-after") ?? 1) * 1000));
@@ -170,7 +209,7 @@ async function guidePrecision(sim: SpotifySimulator, cat: Catalogue, sample: Sim
     const first = body.tracks.items[0];
     if (!first) continue;
     matched++;
-    if (truth.get(lookupKey(artist, t.name)!)!.has(first.id)) correct++;
+    if (truth.get(lookupKey(artist, exportName(t))!)!.exact.has(first.id)) correct++;
   }
   return matched ? correct / matched : 1;
 }
@@ -182,7 +221,7 @@ async function guidePrecision(sim: SpotifySimulator, cat: Catalogue, sample: Sim
 async function realNamesQuality(server: BenchServer, file: string) {
   const entries = JSON.parse(readFileSync(file, "utf8")) as Array<Record<string, string | number | null>>;
   const realCat = catalogueFromExtendedHistory(entries, { variants: true });
-  const realTruth = new Map<string, Set<string>>();
+  const realTruth = new Map<string, Truth>();
   const realListens: Listen[] = [];
   for (const e of entries) {
     const uri = e.spotify_track_uri as string | null;
@@ -191,10 +230,13 @@ async function realNamesQuality(server: BenchServer, file: string) {
     if (!uri || !artist || !track) continue;
     const key = lookupKey(artist, track)!;
     if (!realTruth.has(key)) {
-      realTruth.set(key, new Set());
-      realListens.push({ trackId: null, artist, track, album: String(e.master_metadata_album_album_name ?? "") });
+      realTruth.set(key, { exact: new Set(), isrcs: new Set() });
+      realListens.push({ trackId: null, artist, track, album: String(e.master_metadata_album_album_name ?? ""), msPlayed: 0 });
     }
-    realTruth.get(key)!.add(uri.split(":")[2]!);
+    const id = uri.split(":")[2]!;
+    realTruth.get(key)!.exact.add(id);
+    const isrc = realCat.tracks.get(id)?.isrc;
+    if (isrc) realTruth.get(key)!.isrcs.add(isrc);
   }
   const sim = await startSpotifySimulator({ catalogue: realCat, profile: "development", limits: { windowCalls: 100_000, dailyCalls: 1_000_000_000 } });
   const url = await server.freshDatabase("liner_bench_enrich_real");
@@ -206,6 +248,45 @@ async function realNamesQuality(server: BenchServer, file: string) {
     await insertListens(db, real, realListens);
     await drain({ db, config, tokenKey: Buffer.from(config.TOKEN_ENCRYPTION_KEY!, "base64"), workerId: "bench" }, real);
     return await score(db, real, realTruth);
+  } finally {
+    await closeDb(db, pool);
+    await sim.close();
+  }
+}
+
+/**
+ * Enriches a copy of `history` day by day, each day `perDay` calls, in `order`; returns the share
+ * of listens enriched after each day, until all are (or 40 days).
+ */
+async function listensEnrichedByDay(server: BenchServer, cat: Catalogue, history: Listen[], order: BacklogOrder, perDay: number): Promise<number[]> {
+  const sim = await startSpotifySimulator({ catalogue: cat, profile: "development", timeScale: TIME_SCALE, limits: { windowCalls: SIM_WINDOW, dailyCalls: 1_000_000_000 }, accounts: { accessTokenSeconds: 100 * 365 * 86_400 } });
+  const url = await server.freshDatabase(`liner_bench_enrich_days_${order}`);
+  const pool = createPool(url, 4);
+  const db = createDb(pool);
+  try {
+    const config = simEnv(sim);
+    const ctx: EnrichContext = { db, config, tokenKey: Buffer.from(config.TOKEN_ENCRYPTION_KEY!, "base64"), workerId: "bench" };
+    const dee = await connectedUser(db, sim, config, "dee");
+    await insertListens(db, dee, history);
+    const shares: number[] = [];
+    for (let day = 0; day < 40; day++) {
+      let spent = 0;
+      while (spent < perDay) {
+        const [s] = await enrichListens(ctx, { userId: dee, batchSize: 500, maxCalls: perDay - spent, maxWaitMs: 60_000, order, trigger: "cli" });
+        if (!s) break;
+        spent += s.apiCalls;
+        if ((s.status === "rate_limited" || s.status === "quota_paused") && s.resumeAt) {
+          await new Promise((r) => setTimeout(r, Math.max(0, s.resumeAt!.getTime() - Date.now()) + 20));
+          continue;
+        }
+        if (s.status === "failed") throw new Error(`enrichment failed: ${s.error}`);
+        if (s.remaining === 0 && s.processed === 0 && !s.deferred && s.artistsFetched === 0) break;
+      }
+      const { rows } = await sql<{ n: number }>`select count(*) filter (where enrichment_status <> 'pending')::int as n from listens where user_id = ${dee}`.execute(db);
+      shares.push(round(rows[0]!.n / history.length));
+      if (rows[0]!.n === history.length) break;
+    }
+    return shares;
   } finally {
     await closeDb(db, pool);
     await sim.close();
@@ -231,14 +312,20 @@ async function main(): Promise<void> {
     }
     listened.length = Math.min(listened.length, UNIQUE);
     const idKnown = new Set(listened.filter(() => rng.chance(ID_SHARE)).map((t) => t.id));
+    // Plays: most to the end, some cut short; never longer than the track.
+    const plays = new Rng("bench-plays");
     const asListen = (t: SimTrack, withId: boolean): Listen => ({
       trackId: withId ? t.id : null,
       artist: cat.artists.get(t.artistIds[0]!)!.name,
-      track: t.name,
+      track: exportName(t),
       album: cat.albums.get(t.albumId)!.name,
+      msPlayed: plays.chance(0.7) ? t.durationMs - plays.int(0, 1500) : plays.int(1000, t.durationMs),
     });
-    // Every track at least once, the rest skewed towards favourites.
-    const weights = listened.map(() => rng.next() ** 3);
+    // Every track at least once, the rest skewed towards favourites as real histories are: play
+    // counts by rank fall as 1 / rank^0.9, so the top 10 % of tracks hold about 60 % of listens.
+    const draws = listened.map(() => rng.next() ** 3);
+    const rankOf = new Map([...draws.keys()].sort((a, b) => draws[b]! - draws[a]!).map((i, r) => [i, r + 1]));
+    const weights = listened.map((_, i) => 1 / rankOf.get(i)! ** 0.9);
     const sumW = weights.reduce((a, b) => a + b, 0);
     const aListens: Listen[] = listened.map((t) => asListen(t, idKnown.has(t.id)));
     for (const [i, t] of listened.entries()) {
@@ -304,10 +391,16 @@ async function main(): Promise<void> {
     const bobDone = await sql<{ n: number }>`select count(*)::int as n from listens where user_id = ${bob} and enrichment_status = 'enriched'`.execute(db);
 
     // ── Phase 4: ISRCs of album-fetched tracks, once nothing else waits ──────────────────────
+    // Off by default (nothing reads a catalogue track's ISRC): what a default run spends, then what
+    // the backfill would cost when asked for.
     await db.deleteFrom("listens").where("user_id", "=", sentinel).execute();
     sim.resetStats();
     await drain(ctx, ann);
     const isrcCalls = callsOf(sim);
+    windowLimited += sim.stats().rateLimited.rate;
+    sim.resetStats();
+    await drain(ctx, ann, { isrcBackfill: true });
+    const isrcCallsIfAsked = callsOf(sim);
     windowLimited += sim.stats().rateLimited.rate;
 
     const counts = await sql<{ s: string; n: number }>`select enrichment_status as s, count(*)::int as n from listens where user_id = ${ann} group by 1`.execute(db);
@@ -333,6 +426,26 @@ async function main(): Promise<void> {
     await closeDb(db2, pool2);
     await sim2.close();
 
+    // ── Day by day: the share of listens enriched after each day's budget ───────────────────
+    // Ann's skewed history laid out in time as people listen: each track found at some moment, its
+    // plays spread from then on; one day's budget of calls a "day" (scaled with BENCH_SCALE).
+    const perDay = Math.max(100, Math.round(Number(process.env.SPOTIFY_DAILY_BUDGET ?? 1000) * Math.min(1, SCALE)));
+    const timeline = new Rng("bench-days");
+    const found = new Map<string, number>();
+    const history = aListens
+      .map((l) => {
+        const key = `${l.artist}\u0000${l.track}`;
+        if (!found.has(key)) found.set(key, timeline.next());
+        const d = found.get(key)!;
+        return { l, at: d + (1 - d) * timeline.next() };
+      })
+      .sort((a, b) => a.at - b.at)
+      .map((x) => x.l);
+    process.stderr.write(`day by day at ${perDay} calls a day: most-played first…\n`);
+    const byDayMostPlayed = await listensEnrichedByDay(server, cat, history, "most_played", perDay);
+    process.stderr.write("day by day: oldest first…\n");
+    const byDayOldest = await listensEnrichedByDay(server, cat, history, "oldest", perDay);
+
     // ── Real names: a real Extended Streaming History's artist + title pairs ─────────────────
     // A real person's export, in the workshop folder ../shared beside the repository (never in it):
     // measured when it is there, left out — and said so — when it is not.
@@ -348,6 +461,8 @@ async function main(): Promise<void> {
 
     // ── Figures ──────────────────────────────────────────────────────────────────────────────
     const totalCalls = phase1Total + phase2Total + secondUserCalls + isrcCalls;
+    const combinedRecording = (simQuality.recording + (realQuality?.recording ?? 0)) / Math.max(1, simQuality.matched + realCounts.matched);
+    const combinedRecallRecording = (simQuality.recording + (realQuality?.recording ?? 0)) / Math.max(1, simQuality.total + realCounts.total);
     const lowerBound = listened.length + uniqueArtists;
     const guideCalls = 2 * (aListens.length + bListens.length);
     const combinedPrecision = (simQuality.correct + realCounts.correct) / Math.max(1, simQuality.matched + realCounts.matched);
@@ -367,6 +482,7 @@ async function main(): Promise<void> {
       calls_for_second_user_shared_tracks: secondUserCalls,
       second_user_listens_enriched: bobDone.rows[0]!.n,
       isrc_backfill_calls: isrcCalls,
+      isrc_backfill_calls_if_asked: isrcCallsIfAsked,
       total_calls: totalCalls,
       total_calls_before_isrc_backfill: totalCalls - isrcCalls,
       lower_bound_calls: lowerBound,
@@ -376,6 +492,15 @@ async function main(): Promise<void> {
       guide_approach_precision: round(guidePrec),
       precision: round(combinedPrecision),
       recall: round(combinedRecall),
+      precision_exact: round(combinedPrecision),
+      precision_recording: round(combinedRecording),
+      recall_exact: round(combinedRecall),
+      recall_recording: round(combinedRecallRecording),
+      compilation_picks: simQuality.compilationPicks + (realQuality?.compilationPicks ?? 0),
+      search_calls: searchCalls,
+      daily_budget_for_days: perDay,
+      listens_enriched_after_day: byDayMostPlayed,
+      listens_enriched_after_day_oldest_first: byDayOldest,
       precision_generated: round(simQuality.precision),
       recall_generated: round(simQuality.recall),
       precision_real_names: realQuality ? round(realQuality.precision) : null,
@@ -395,11 +520,16 @@ async function main(): Promise<void> {
       { figure: "calls per searched track", liner: result.calls_per_searched_track, guide: "2 per listen" },
       { figure: "artist calls", liner: result.artist_calls, guide: "1 per listen" },
       { figure: "calls for the 2nd person's shared tracks", liner: secondUserCalls, guide: 2 * bListens.length },
-      { figure: "total calls (ISRC backfill apart)", liner: `${result.total_calls_before_isrc_backfill} (+${isrcCalls})`, guide: guideCalls },
+      { figure: "total calls (ISRC backfill included)", liner: `${result.total_calls} (+${isrcCallsIfAsked} if the backfill is asked for)`, guide: guideCalls },
       { figure: "lower bound (new tracks + artists)", liner: lowerBound, guide: lowerBound },
       { figure: "30-second-window 429s", liner: windowLimited, guide: "—" },
       { figure: "precision (generated / real names)", liner: `${result.precision_generated} / ${result.precision_real_names ?? "not measured"}`, guide: result.guide_approach_precision },
       { figure: "recall (generated / real names)", liner: `${result.recall_generated} / ${result.recall_real_names ?? "not measured"}`, guide: "—" },
+      { figure: "precision exact / same recording", liner: `${result.precision_exact} / ${result.precision_recording}`, guide: "—" },
+      { figure: "recall exact / same recording", liner: `${result.recall_exact} / ${result.recall_recording}`, guide: "—" },
+      { figure: "compilation picks (original existed)", liner: result.compilation_picks, guide: "—" },
+      { figure: `listens enriched after day 1, 2, 3 … (${perDay} calls a day)`, liner: byDayMostPlayed.slice(0, 5).join(" "), guide: "" },
+      { figure: "  … oldest first", liner: byDayOldest.slice(0, 5).join(" "), guide: "" },
       { figure: "wall seconds", liner: result.wall_seconds, guide: `${result.guide_approach_hours_at_350ms} h at 350 ms` },
     ]);
     if (!realQuality) console.log(`\nreal names not measured: ${realSource} (the workshop folder ../shared) is not beside the repository`);

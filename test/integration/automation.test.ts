@@ -210,6 +210,32 @@ describe("automation: every trigger ends in enrichment", () => {
     }
   });
 
+  it("three workers whose settings describe the window exactly stay 10 % under it: no window 429", { timeout: 60_000 }, async () => {
+    // 40 calls per 30 (scaled) seconds = 3 real seconds; the settings fill it exactly (4 at once +
+    // 720 a minute × 3 s = 40): the shared margin keeps every 30-s window at 90 % of it.
+    const limited = await startSpotifySimulator({ catalogue, limits: { windowCalls: 40 }, timeScale: 10, accounts: { accessTokenSeconds: 10 * 365 * 86_400 } });
+    const workers: RunningWorker[] = [];
+    try {
+      const c = enrichConfig(limited, { TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY! });
+      Object.assign(process.env, simulatorEnv(limited), { SPOTIFY_CALLS_PER_MINUTE: "720", SPOTIFY_CALL_BURST: "4", ENRICH_BATCH_SIZE: "10" });
+      const people = [];
+      for (const name of ["ann", "bob", "cid"]) people.push(await connectedUser(t, limited, c, name));
+      for (const [i, id] of people.entries()) await addListens(t, id, originals.slice(i * 10, i * 10 + 25).map(asListen));
+      for (let i = 0; i < 3; i++) workers.push(await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: quiet }));
+      await enqueueEnrichForAll(t.db, "schedule");
+      await until(async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from listens where enrichment_status = 'pending'`.execute(t.db);
+        return rows[0]!.n === 0;
+      }, 50_000, "everyone enriched");
+      const s = limited.stats();
+      expect(s.rateLimited).toEqual({ rate: 0, quota: 0 });
+      expect(s.maxCallsInWindow[limited.clientId]).toBeLessThanOrEqual(38);
+    } finally {
+      for (const w of workers) await w.stop();
+      await limited.close();
+    }
+  });
+
   it("SIGTERM: a worker hands back its batch within the bound and exits cleanly", { timeout: 60_000 }, async () => {
     const ann = await connectedUser(t, sim, config, "ann");
     await addListens(t, ann, originals.slice(0, 120).map(asListen));

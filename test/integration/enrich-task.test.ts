@@ -47,6 +47,30 @@ describe("the enrich task on a worker", () => {
     await t.drop();
   });
 
+  it("artist-only batches go on at once: only a batch whose every item another run holds waits", { timeout: 60_000 }, async () => {
+    t = await createTestDatabase();
+    try {
+      const config = enrichConfig(sim);
+      useEnrichEnv(t, sim, config, { ENRICH_BATCH_SIZE: "4" });
+      const ann = await connectedUser(t, sim, config, "ann");
+      // Eight tracks by eight artists: two full track batches (so the artists wait for a batch of
+      // their own), then artist pages four a batch.
+      const byArtist = [...new Map(originals.filter((o) => o.artistIds.length === 1).map((o) => [o.artistIds[0], o])).values()].slice(0, 8);
+      await addListens(t, ann, byArtist.map(asListen));
+      worker = await startWorker({ pool: t.pool, concurrency: 1, heartbeatSeconds: 5, log: createLog("test", "error") });
+      const started = Date.now();
+      await enqueue(t.db, "enrich", { userId: ann, trigger: "manual" }, { jobKey: enrichJobKey(ann) });
+      await until(async () => (await t.db.selectFrom("artists").select("id").where("fetched_at", "is not", null).execute()).length === 8, 30_000, "every artist fetched");
+      // With a 5-second wait after each batch that resolved no track, this took over 10 s.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      delete process.env.ENRICH_BATCH_SIZE;
+      await worker?.stop();
+      worker = undefined;
+      await t.drop();
+    }
+  });
+
   it("after QUOTA_EXCEEDED, schedules itself for when the quota lifts and resumes by itself", async () => {
     const fast = await startSpotifySimulator({ catalogue, limits: { windowCalls: 10_000, dailyCalls: 6 }, timeScale: 28_800, accounts: { accessTokenSeconds: 10 * 365 * 86_400 } });
     t = await createTestDatabase();

@@ -92,11 +92,55 @@ describe("enrichListens against the simulator", () => {
     expect(await statusCounts(t, ann)).toEqual({ enriched: 15, not_found: 2 });
   });
 
-  it("takes up to a batch of unique items, oldest first, and leaves the rest pending", async () => {
+  it("picks the original over a compilation's copy, refuses featured variants, finds renamed tracks, and searches twice only when nothing matched", async () => {
+    const ann = await connectedUser(t, sim, config, "ann");
+    const all = [...catalogue.tracks.values()];
+    const withCompilation = originals.filter((o) => all.some((v) => v.variant === "compilation" && v.originalId === o.id)).slice(0, 3);
+    const taken = new Set(withCompilation.map((x) => x.id));
+    const apart = (list: SimTrack[], n: number) => {
+      const out = list.filter((x) => !taken.has(x.id)).slice(0, n);
+      for (const x of out) taken.add(x.id);
+      return out;
+    };
+    const withFeatured = apart(originals.filter((o) => all.some((v) => v.variant === "featured" && v.originalId === o.id)), 3);
+    const renamedFeat = apart(all.filter((o) => o.variant === "original" && o.exportName?.includes("(feat.")), 2);
+    const remastered = apart(originals.filter((o) => o.exportName && /remaster/i.test(o.name)), 2);
+    expect([withCompilation.length, withFeatured.length, renamedFeat.length, remastered.length]).toEqual([3, 3, 2, 2]);
+    const asOld = (x: SimTrack) => ({ artist: artistOf(x), track: x.exportName ?? x.name, msPlayed: x.durationMs - 1000 });
+    await addListens(t, ann, [...withCompilation, ...withFeatured, ...renamedFeat, ...remastered].map(asOld));
+    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann });
+    expect(stats).toMatchObject({ processed: 10, enriched: 10, notFound: 0 });
+    const rows = await t.db.selectFrom("listens").select(["track_name", "spotify_track_id"]).where("user_id", "=", ann).execute();
+    for (const x of [...withCompilation, ...withFeatured, ...renamedFeat, ...remastered]) expect(rows.find((r) => r.track_name === (x.exportName ?? x.name))!.spotify_track_id, x.name).toBe(x.id);
+    // Only the "(feat. X)" names Spotify now writes "(with X)" found nothing at first: a second,
+    // stripped search each; everything else one search.
+    expect(callsByEndpoint(sim).search).toBe(10 + renamedFeat.length);
+    // The lookup says why: the original release over a compilation's copy of the same recording.
+    const lookups = await t.db.selectFrom("track_lookups").select(["track_id", "reason"]).where("track_id", "in", withCompilation.map((x) => x.id)).execute();
+    expect(lookups).toHaveLength(3);
+    for (const l of lookups) expect(l.reason).toMatch(/original release .* over the same recording on a compilation/);
+  });
+
+  it("takes up to a batch of unique items, the most-played first, then the most recent, and leaves the rest pending", async () => {
+    const ann = await connectedUser(t, sim, config, "ann");
+    const tracks = originals.slice(0, 10);
+    // Tracks 0–7 played once each, 0 the most recently; 8 played five times and 9 three times, long ago.
+    await addListens(t, ann, tracks.slice(0, 8).map((x, i) => ({ trackId: x.id, artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2021, 0, 1 + (8 - i))) })));
+    const old = (x: SimTrack, n: number, day: number) => Array.from({ length: n }, (_, k) => ({ artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2015, 0, day, 0, k)) }));
+    await addListens(t, ann, [...old(tracks[8]!, 5, 1), ...old(tracks[9]!, 3, 2)]);
+    const [first] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 4 });
+    expect(first).toMatchObject({ processed: 4, remaining: 6 });
+    const rows = await t.db.selectFrom("listens").select(["spotify_track_id", "enrichment_status"]).where("user_id", "=", ann).where("enrichment_status", "=", "enriched").execute();
+    // 5 + 3 listens of the two favourites, then the two most recent of the rest: 10 of 16 listens.
+    expect(new Set(rows.map((r) => r.spotify_track_id))).toEqual(new Set([tracks[8]!.id, tracks[9]!.id, tracks[0]!.id, tracks[1]!.id]));
+    expect(rows).toHaveLength(10);
+  });
+
+  it("takes up to a batch of unique items oldest first when asked, and leaves the rest pending", async () => {
     const ann = await connectedUser(t, sim, config, "ann");
     const tracks = originals.slice(0, 8);
     await addListens(t, ann, tracks.map((x, i) => ({ trackId: x.id, artist: artistOf(x), track: x.name, playedAt: new Date(Date.UTC(2020, 0, 1 + (8 - i))) })));
-    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 3 });
+    const [stats] = await enrichListens(enrichContext(t, config), { userId: ann, batchSize: 3, order: "oldest" });
     expect(stats).toMatchObject({ processed: 3, remaining: 5 });
     const done = await t.db.selectFrom("listens").select("source_track_id").where("user_id", "=", ann).where("enrichment_status", "=", "enriched").execute();
     expect(done.map((d) => d.source_track_id).sort()).toEqual(tracks.slice(5).map((x) => x.id).sort());
@@ -147,9 +191,14 @@ describe("enrichListens against the simulator", () => {
     const detail = await t.db.selectFrom("tracks").select(["id", "isrc", "needs_detail"]).where("album_id", "=", album.id).execute();
     expect(detail.filter((d) => d.needs_detail).length).toBe(album.trackIds.length - 1);
     expect(callsByEndpoint(sim)["tracks/{id}"]).toBe(1);
-    // …then Bob's run leaves nothing pending, and Ann's next run fills the ISRCs of her listened tracks.
+    // …then Bob's run leaves nothing pending. The backfill is off by default (nothing reads a
+    // catalogue track's ISRC; it would cost n + 1 calls for n tracks): nothing more is spent…
     await enrichListens(enrichContext(t, albumConfig), { userId: bob });
+    sim.resetStats();
     await enrichListens(enrichContext(t, albumConfig), { userId: ann });
+    expect(callsByEndpoint(sim)["tracks/{id}"]).toBeUndefined();
+    // …and when asked for, Ann's next run fills the ISRCs of her listened tracks.
+    await enrichListens(enrichContext(t, albumConfig), { userId: ann, isrcBackfill: true });
     const after = await t.db.selectFrom("tracks").select(["id", "isrc", "needs_detail"]).where("id", "in", listened.map((x) => x.id)).execute();
     for (const d of after) expect([d.needs_detail, d.isrc]).toEqual([false, catalogue.tracks.get(d.id)!.isrc]);
   });

@@ -37,7 +37,8 @@ describe("Sign in with Spotify and keeping the connection alive (against the sim
   const userId = async (spotifyId: string) => (await t.db.selectFrom("users").select("id").where("spotify_id", "=", spotifyId).executeTakeFirstOrThrow()).id;
   const tokenRow = async (spotifyId: string) => t.db.selectFrom("spotify_tokens").selectAll().where("user_id", "=", await userId(spotifyId)).executeTakeFirstOrThrow();
   const expireSoon = async (spotifyId: string) =>
-    t.db.updateTable("spotify_tokens").set({ expires_at: new Date(Date.now() + 60_000) }).where("user_id", "=", await userId(spotifyId)).execute();
+    // An hour-long token with a minute left.
+    t.db.updateTable("spotify_tokens").set({ expires_at: new Date(Date.now() + 60_000), last_refreshed_at: new Date(Date.now() - 59 * 60_000) }).where("user_id", "=", await userId(spotifyId)).execute();
 
   it("signs in with PKCE and no scopes, identifies the person by account_id, stores tokens encrypted", async () => {
     const r = await signInThroughRoutes(routes, sim, "ann-id");

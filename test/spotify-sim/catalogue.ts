@@ -10,7 +10,11 @@ export type Variant =
   | "karaoke"
   | "tribute"
   | "homonym"
-  | "acoustic";
+  | "acoustic"
+  /** The same recording (same ISRC) on a compilation, often ranked above its original. */
+  | "compilation"
+  /** "Song (feat. Someone)" by the same main artist: another recording. */
+  | "featured";
 
 export interface SimArtist {
   id: string;
@@ -48,6 +52,11 @@ export interface SimTrack {
   variant: Variant;
   /** For variants: the original recording this one imitates. */
   originalId?: string;
+  /**
+   * The name an older export gives it, when Spotify renamed the track since ("Song" is now
+   * "Song - Remastered 2012", "(feat. X)" is now "(with X)").
+   */
+  exportName?: string;
 }
 
 /** A track as an export names it: what the export generator draws listens from. */
@@ -130,7 +139,7 @@ export class Catalogue {
       if (!opts.includeVariants && t.variant !== "original") continue;
       out.push({
         uri: `spotify:track:${t.id}`,
-        name: t.name,
+        name: t.exportName ?? t.name,
         artistName: this.artists.get(t.artistIds[0]!)!.name,
         albumName: this.albums.get(t.albumId)!.name,
         durationMs: t.durationMs,
@@ -178,7 +187,8 @@ export class Catalogue {
         const y = Number(this.albums.get(t.albumId)!.releaseDate.slice(0, 4));
         if (y < q.year.from || y > q.year.to) continue;
       }
-      out.push({ t, exact: titleWanted !== "" && foldText(t.name) === titleWanted });
+      // "Song (feat. X)" counts as an exact "Song" too: Spotify ranks featured variants that way.
+      out.push({ t, exact: titleWanted !== "" && (foldText(t.name) === titleWanted || foldText(t.name.replace(/\s*\((?:feat\.|with) [^)]*\)/gi, "")) === titleWanted) });
     }
     out.sort((a, b) => Number(b.exact) - Number(a.exact) || b.t.popularity - a.t.popularity || (a.t.id < b.t.id ? -1 : 1));
     return out.map((o) => o.t);

@@ -38,8 +38,13 @@ function phrase(rng: Rng, min: number, max: number): string {
 /**
  * A deterministic catalogue with what makes matching names hard: remasters on other albums, live
  * versions, "(feat. X)" titles, karaoke and tribute versions by other artists, one title by
- * unrelated artists, remixes, sped-up versions, non-Latin scripts and diacritics. Every track carries
- * its `variant` and, for variants, the `originalId`: the truth a matcher is scored against.
+ * unrelated artists, remixes, sped-up versions, non-Latin scripts and diacritics; and what Spotify's
+ * catalogue does over the years: tracks renamed since an export was made ("- Remastered 2012",
+ * "(with X)" for "(feat. X)"; the old name in `exportName`), the same recording (same ISRC) on
+ * compilations that outrank the original, and "Song (feat. Someone)" variants by the same main
+ * artist. Every track carries its `variant` and, for variants, the `originalId`: the truth a matcher
+ * is scored against. (The later behaviours draw from their own random stream, so the rest of a
+ * seed's catalogue is what it was before them.)
  */
 export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
   const seed = String(opts.seed ?? 1);
@@ -48,6 +53,7 @@ export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
   const [aMin, aMax] = opts.albumsPerArtist ?? [1, 3];
   const [tMin, tMax] = opts.tracksPerAlbum ?? [4, 12];
   const cat = new Catalogue();
+  const later = new Rng(`${seed}:later`);
   let isrcSeq = 0;
   const isrc = () => `QZ${"ABCDEFGH"[rng.int(0, 7)]}${rng.int(10, 99)}${String(rng.int(0, 99)).padStart(2, "0")}${String(++isrcSeq).padStart(5, "0")}`.slice(0, 12);
   const upc = () => String(rng.int(100000, 999999)) + String(rng.int(100000, 999999));
@@ -121,7 +127,22 @@ export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
           name = `${name} (feat. ${guest.name})`;
           artistIds.push(guest.id);
         }
-        originals.push(track(name, artistIds, alb, "original"));
+        // Renamed since the export: the export says `exportName`, today's catalogue `name`.
+        let exportName: string | undefined;
+        if (hard) {
+          const r = later.next();
+          if (artistIds.length > 1 && r < 0.3) {
+            exportName = name;
+            name = name.replace("(feat. ", "(with ");
+          } else if (r < 0.02) {
+            exportName = name;
+            name = `${name} - Remastered ${later.int(2005, 2021)}`;
+          } else if (r < 0.03) {
+            exportName = name;
+            name = `${name} - ${later.int(2005, 2021)} Remaster`;
+          }
+        }
+        originals.push(track(name, artistIds, alb, "original", exportName ? { exportName } : {}));
       }
     }
   }
@@ -140,10 +161,12 @@ export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
   };
   for (const o of originals) {
     const a = cat.artists.get(o.artistIds[0]!)!;
-    const base = o.name;
+    // Variants carry today's name, but not a remaster's decoration.
+    const base = o.exportName && /remaster/i.test(o.name) ? o.exportName : o.name;
     const r = rng.next();
     const like = (extra: Partial<SimTrack>) => ({ durationMs: o.durationMs + rng.int(-4000, 4000), originalId: o.id, ...extra });
     if (r < 0.12) {
+      if (o.exportName && /remaster/i.test(o.name)) continue;
       track(`${base} - Remastered ${rng.int(2005, 2021)}`, o.artistIds, variantAlbum(a, "remaster", "Greatest Hits (Remastered)", 2011), "remaster", like({ popularity: Math.min(100, o.popularity + rng.int(-5, 15)) }));
     } else if (r < 0.2) {
       track(`${base} - Live`, o.artistIds, variantAlbum(a, "live", `Live at the ${titleCase(rng.pick(WORDS))} Hall`, 2019), "live", like({ durationMs: o.durationMs + rng.int(10_000, 60_000) }));
@@ -164,6 +187,25 @@ export function generateCatalogue(opts: CatalogueOptions = {}): Catalogue {
       track(`${base} - Sped Up`, [chipmunks.id, ...o.artistIds], spedAlbum, "sped_up", like({ durationMs: Math.round(o.durationMs * 0.8) }));
     } else if (r < 0.46) {
       track(`${base} - Acoustic`, o.artistIds, variantAlbum(a, "acoustic", "Unplugged", 2016), "acoustic", like({}));
+    }
+  }
+
+  // The same recording on compilations, ranked above the original (more popular); and featured
+  // variants by the same main artist, ranked above it too.
+  const various = artist("Various Artists", "various");
+  let compilation: SimAlbum | null = null;
+  let compilations = 0;
+  for (const o of originals) {
+    const a = cat.artists.get(o.artistIds[0]!)!;
+    const base = o.exportName ?? o.name;
+    if (later.chance(0.05)) {
+      if (!compilation || compilation.trackIds.length >= 20) compilation = album(`Now That's What I Call Hits ${++compilations}`, [various.id], "compilation", later.int(2000, 2026), `now:${compilations}`);
+      track(o.name, o.artistIds, compilation, "compilation", { isrc: o.isrc, durationMs: o.durationMs, explicit: o.explicit, popularity: Math.min(100, o.popularity + 20), originalId: o.id });
+    }
+    if (o.artistIds.length === 1 && mains.length > 1 && later.chance(0.04)) {
+      const guest = later.pick(mains.filter((m) => m.id !== a.id));
+      const single = album(`${base} (feat. ${guest.name})`, [a.id], "single", later.int(2010, 2026), `featured:${o.id}`);
+      track(`${base} (feat. ${guest.name})`, [a.id, guest.id], single, "featured", { durationMs: o.durationMs + later.int(-20_000, 20_000), popularity: Math.min(100, o.popularity + 15), originalId: o.id });
     }
   }
   return cat;

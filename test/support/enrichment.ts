@@ -51,7 +51,8 @@ export async function addListens(t: TestDatabase, userId: string, listens: SeedL
   const rows = listens.map((l) => ({
     user_id: userId,
     played_at: l.playedAt ?? new Date(Date.UTC(2024, 0, 1) + ++seq * 60_000),
-    ms_played: l.msPlayed ?? 180_000,
+    // A minute: shorter than any generated track (the longest play bounds a match's duration).
+    ms_played: l.msPlayed ?? 60_000,
     kind: "track" as const,
     track_name: l.track,
     artist_name: l.artist,

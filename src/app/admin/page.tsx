@@ -26,8 +26,14 @@ export default async function Admin() {
           <dd>
             {n(v.rate.usedToday)} of {n(v.rate.perDay)}
           </dd>
+          <dt>Daily budget</dt>
+          <dd data-testid="daily-budget">
+            {v.rate.learnedDailyBudget === null ? `${n(v.rate.perDay)} (configured; not learned yet)` : `${n(v.rate.perDay)} (learned from Spotify's quota)`}
+            {v.rate.lastQuotaHit ? `; last QUOTA_EXCEEDED at ${n(v.rate.lastQuotaHit.calls)} calls, ${v.rate.lastQuotaHit.at.toISOString()}` : ""}
+            {v.rate.dailyCap ? `; capped at ${n(v.rate.dailyCap)} by SPOTIFY_DAILY_BUDGET` : ""}
+          </dd>
           <dt>Rate</dt>
-          <dd>{v.rate.perMinute} calls a minute</dd>
+          <dd>{Math.round(v.rate.perMinute)} calls a minute (10 % under Spotify&apos;s window)</dd>
           <dt>Blocked</dt>
           <dd>{v.rate.blockedUntil ? `until ${v.rate.blockedUntil.toISOString()} (${v.rate.blockedReason})` : "no"}</dd>
           <dt>Batch endpoints</dt>

@@ -236,6 +236,13 @@ export interface SpotifyRateStateTable {
   unavailable_since: Timestamp | null;
   /** Failed tries in a row during that outage: the next wait doubles with each. */
   unavailable_strikes: Generated<number>;
+  /** The daily budget learned from QUOTA_EXCEEDED (migration 0013); null until learned. */
+  learned_daily_budget: number | null;
+  /** Calls the rolling day held at the last QUOTA_EXCEEDED, and when it came. */
+  quota_hit_calls: number | null;
+  quota_hit_at: Timestamp | null;
+  /** When the learned budget last changed (or started counting). */
+  budget_changed_at: Timestamp | null;
 }
 
 export interface SpotifyCallCountsTable {

@@ -36,16 +36,21 @@ export async function fetchArtists(scope: RunScope, userId: string, owner: strin
   return got.length;
 }
 
-/** Artists of this user's enriched tracks whose own page (images, genres) was never read. */
+/**
+ * Artists of this user's enriched tracks whose own page (images, genres) was never read, those of
+ * the most-played tracks first.
+ */
 export async function artistsToFetch(db: Kysely<Database>, userId: string, limit: number): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
-    select a.id
-      from artists a
-     where a.fetched_at is null
-       and exists (select 1 from track_artists ta join listens l on l.spotify_track_id = ta.track_id
-                    where ta.artist_id = a.id and l.user_id = ${userId})
-       and ${unclaimed(sql`'a:' || a.id`)}
-     order by a.id
+    select ta.artist_id as id
+      from listens l
+      join track_artists ta on ta.track_id = l.spotify_track_id
+      join artists a on a.id = ta.artist_id
+     where l.user_id = ${userId} and l.spotify_track_id is not null
+       and a.fetched_at is null
+       and ${unclaimed(sql`'a:' || ta.artist_id`)}
+     group by ta.artist_id
+     order by count(*) desc, ta.artist_id
      limit ${limit}`.execute(db);
   return rows.map((r) => r.id);
 }

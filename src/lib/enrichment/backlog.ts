@@ -20,6 +20,8 @@ export interface PendingItem {
   trackName: string | null;
   albumName: string | null;
   listens: number;
+  /** The longest play of the item: a lower bound on its track's duration. */
+  maxMsPlayed: number | null;
 }
 
 /** Users whose listens may be enriched: a valid Spotify connection (the privacy rule) and work left. */
@@ -38,23 +40,32 @@ export async function hasValidConnection(db: Kysely<Database>, userId: string): 
   return row?.state === "valid";
 }
 
-/** The oldest pending items that need a call, skipping those another run is fetching right now. */
-export async function pendingItems(db: Kysely<Database>, userId: string, limit: number): Promise<PendingItem[]> {
-  const { rows } = await sql<PendingItem & { first: Date }>`
+/**
+ * The order a person's backlog is worked in. `most_played` (the default): the items that fill the
+ * most listens first, then the most recently played — the top of a history, which every stats page
+ * shows, is complete first. `oldest`: the oldest first (kept for comparison in the bench).
+ */
+export type BacklogOrder = "most_played" | "oldest";
+
+/** The pending items that need a call, in `order`, skipping those another run is fetching right now. */
+export async function pendingItems(db: Kysely<Database>, userId: string, limit: number, order: BacklogOrder = "most_played"): Promise<PendingItem[]> {
+  const orderBy = order === "oldest" ? sql`g.first, g.item` : sql`g.listens desc, g.last desc, g.item`;
+  const { rows } = await sql<PendingItem & { first: Date; last: Date }>`
     select g.* from (
       select ${ITEM_SQL} as item,
              min(l.source_track_id) as "trackId", min(l.lookup_key) as "lookupKey",
              min(l.artist_name) as "artistName", min(l.track_name) as "trackName", min(l.album_name) as "albumName",
-             count(*)::int as listens, min(l.played_at) as first
+             count(*)::int as listens, max(l.ms_played)::int as "maxMsPlayed",
+             min(l.played_at) as first, max(l.played_at) as last
         from listens l
        where l.user_id = ${userId} and ${PENDING_TRACK}
          and (l.source_track_id is not null or l.lookup_key is not null)
        group by 1
     ) g
     where ${unclaimed(sql`g.item`)}
-    order by g.first, g.item
+    order by ${orderBy}
     limit ${limit}`.execute(db);
-  return rows.map(({ first: _first, ...r }) => r);
+  return rows.map(({ first: _first, last: _last, ...r }) => r);
 }
 
 /** True while any connected person has track listens waiting: the lowest-priority work waits for that. */

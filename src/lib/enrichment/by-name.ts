@@ -1,6 +1,7 @@
 import { filteredQuery, looseQuery, searchTracks } from "../spotify/fetch";
 import type { PendingItem } from "./backlog";
-import { bestMatch } from "./match";
+import type { SpotifyTrack } from "../spotify/schemas";
+import { bestMatch, strippedTitle, type Candidate } from "./match";
 import type { RunScope } from "./run-scope";
 
 /**
@@ -15,8 +16,10 @@ const chars = (s: string) => [...s].length;
 
 /**
  * Phase 3, by name, for items the export named only in words: a filtered search, its results
- * scored (match.ts); one more, looser search only when the first found nothing at all. Matches
- * and misses both teach the shared lookup cache.
+ * scored (match.ts). Only when nothing in it matched, one more search: the title with its
+ * decorations and featured artists stripped ("Song (feat. X) - Remastered" → "Song"), or, when there
+ * is nothing to strip and the first found nothing at all, the looser plain-words search. Matches and
+ * misses both teach the shared lookup cache, with the reason a match was chosen.
  */
 export async function resolveByName(scope: RunScope, items: PendingItem[]): Promise<void> {
   for (const item of items) {
@@ -34,13 +37,19 @@ export async function resolveByName(scope: RunScope, items: PendingItem[]): Prom
       continue;
     }
     await scope.perItem(item, async () => {
+      const hints = { minDurationMs: item.maxMsPlayed };
       let found = await searchTracks(scope.api, filteredQuery(artist, title));
-      if (found.length === 0 && scope.mayCall()) found = await searchTracks(scope.api, looseQuery(artist, title));
-      const match = bestMatch(
-        artist,
-        title,
-        found.map((t) => ({ id: t.id, name: t.name, artists: t.artists.map((a) => a.name), durationMs: t.duration_ms })),
-      );
+      let match = bestMatch(artist, title, found.map(candidate), undefined, hints);
+      if (!match && scope.mayCall()) {
+        const stripped = strippedTitle(title);
+        const second = stripped && stripped !== title.trim() ? filteredQuery(artist, stripped) : found.length === 0 ? looseQuery(artist, title) : null;
+        if (second) {
+          const more = await searchTracks(scope.api, second);
+          const seen = new Set(found.map((t) => t.id));
+          found = [...found, ...more.filter((t) => !seen.has(t.id))];
+          match = bestMatch(artist, title, found.map(candidate), undefined, hints);
+        }
+      }
       if (!match) {
         const reason = found.length === 0 ? "Spotify's search found nothing for these names." : `No search result matched closely enough (best: "${found[0]!.name}" by ${found[0]!.artists.map((a) => a.name).join(", ")}).`;
         scope.results.notFound(item, reason);
@@ -48,9 +57,22 @@ export async function resolveByName(scope: RunScope, items: PendingItem[]): Prom
       }
       const track = found.find((t) => t.id === match.candidate.id)!;
       scope.results.tracks.push(track);
-      scope.results.matched(item, track.id, `matched by name (${Math.round(match.confidence * 100)}%)`);
-      scope.results.lookups.push({ lookupKey: item.lookupKey!, artistName: artist, trackName: title, status: "matched", trackId: track.id, confidence: match.confidence, reason: "search" });
+      scope.results.matched(item, track.id, match.reason);
+      scope.results.lookups.push({ lookupKey: item.lookupKey!, artistName: artist, trackName: title, status: "matched", trackId: track.id, confidence: match.confidence, reason: match.reason });
     });
     await scope.advance();
   }
+}
+
+/** A search result as the matcher reads it: names, duration, its album's type and date, the ISRC. */
+function candidate(t: SpotifyTrack): Candidate {
+  return {
+    id: t.id,
+    name: t.name,
+    artists: t.artists.map((a) => a.name),
+    durationMs: t.duration_ms,
+    albumType: t.album.album_type,
+    releaseDate: t.album.release_date,
+    isrc: t.external_ids?.isrc,
+  };
 }

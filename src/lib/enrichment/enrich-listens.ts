@@ -35,6 +35,16 @@ export interface EnrichStats {
   rateLimited: Record<string, number>;
   /** Unique items still pending for this user. */
   remaining: number;
+  /**
+   * Every item this run would have worked on was being fetched by another run: the run did nothing
+   * and the next batch should look again a little later.
+   */
+  busy: boolean;
+  /**
+   * The batch was full, so the lower-priority phases (artists, ISRCs) did not run: another batch
+   * should follow even when no track is left.
+   */
+  deferred: boolean;
   /** Set when a rate limit, the quota or Spotify's trouble ended the run: when it may go on. */
   resumeAt: Date | null;
   error: string | null;
@@ -42,6 +52,9 @@ export interface EnrichStats {
 
 /** Results are written every this many items, not only at the end of a batch. */
 const SAVE_EVERY = 20;
+
+/** Items are worked in the backlog's order this many at a time (by id, then by name, each slice). */
+const ORDER_SLICE = 50;
 
 const total = (rec: Record<string, number>) => Object.values(rec).reduce((a, b) => a + b, 0);
 
@@ -91,6 +104,8 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     error: null,
   };
   let tracksDetailed = 0;
+  let busy = false;
+  let deferred = false;
   const finish = async (): Promise<EnrichStats> => {
     outcome.apiCalls = callStats.calls;
     outcome.apiStatuses = callStats.statuses;
@@ -114,6 +129,8 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
       callsByEndpoint: callStats.calls,
       rateLimited: callStats.rateLimited,
       remaining: await refreshBacklog(db, userId),
+      busy,
+      deferred,
       resumeAt: outcome.resumeAt,
       error: outcome.error,
     };
@@ -150,29 +167,35 @@ async function enrichUser(ctx: EnrichContext, userId: string, opts: EnrichOption
     });
     const mayCall = () => total(callStats.calls) < maxCalls && Date.now() < deadline && !ctx.shouldStop?.();
 
-    const candidates = await pendingItems(db, userId, batchSize);
+    const candidates = await pendingItems(db, userId, batchSize, opts.order);
     const mine = await claimItems(db, owner, candidates.map((c) => c.item));
     const items = candidates.filter((c) => mine.has(c.item));
+    busy = candidates.length > 0 && items.length === 0;
     const results = new BatchResults();
     const scope = new RunScope(ctx, api, results, mayCall, async (done) => {
       opts.onProgress?.({ userId, done, total: items.length });
       if (results.results.length >= SAVE_EVERY) await results.save(db, userId, outcome);
     });
     try {
-      // 2. By id, 3. by name.
-      await resolveById(scope, items.filter((i) => i.trackId !== null), opts.albumFetch ?? config.ENRICH_ALBUM_FETCH);
-      await resolveByName(scope, items.filter((i) => i.trackId === null));
+      // 2. By id, 3. by name — a slice at a time, so a run cut short by its call budget has spent
+      // it on the most-played items, whichever way they are known.
+      for (let i = 0; i < items.length; i += ORDER_SLICE) {
+        const slice = items.slice(i, i + ORDER_SLICE);
+        await resolveById(scope, slice.filter((x) => x.trackId !== null), opts.albumFetch ?? config.ENRICH_ALBUM_FETCH);
+        await resolveByName(scope, slice.filter((x) => x.trackId === null));
+      }
     } finally {
       // Whatever was fetched is kept, even when a limit stopped the batch half-way.
       await results.save(db, userId, outcome);
     }
     outcome.listensFromCatalogue += await resolveFromCatalogue(db, userId, config.ENRICH_RECHECK_DAYS);
 
-    // Lower priority: 4. artist pages, then 5. ISRCs of album-fetched tracks, once the tracks are done.
-    if (items.length < batchSize && candidates.length === items.length && mayCall()) {
+    // Lower priority: 4. artist pages, then (when asked) 5. ISRCs of album-fetched tracks, once the tracks are done.
+    deferred = !(items.length < batchSize && candidates.length === items.length);
+    if (!deferred && mayCall()) {
       outcome.artistsFetched = await fetchArtists(scope, userId, owner, batchSize);
-      // ISRCs of album-fetched tracks only when nobody's tracks are waiting any more.
-      if (mayCall() && !(await anyPendingTrackWork(db))) tracksDetailed = await fetchTrackDetails(scope, userId, owner, batchSize - outcome.artistsFetched);
+      // ISRCs of album-fetched tracks, when asked for, only when nobody's tracks are waiting any more.
+      if (opts.isrcBackfill && mayCall() && !(await anyPendingTrackWork(db))) tracksDetailed = await fetchTrackDetails(scope, userId, owner, batchSize - outcome.artistsFetched);
     }
     if (outcome.itemsFailed > 0) outcome.status = "partial";
   } catch (err) {

@@ -3,7 +3,7 @@ import type { Config } from "../config/env";
 import type { Database, RunStatus, RunTrigger } from "../db/schema";
 import type { OutageBackoff } from "../spotify/rate-budget";
 import { CallFailed, Forbidden, isItemError, NotFound, type WebApi } from "../spotify/web-api";
-import type { PendingItem } from "./backlog";
+import type { BacklogOrder, PendingItem } from "./backlog";
 import type { BatchResults } from "./results";
 
 /** What a run needs from its caller (a worker's task, the cron route, `liner enrich`, a bench). */
@@ -33,6 +33,14 @@ export interface EnrichOptions {
   serverErrorBackoff?: OutageBackoff;
   trigger?: RunTrigger;
   jobId?: string | null;
+  /** The backlog's order: the most-played first (default), or the oldest first. */
+  order?: BacklogOrder;
+  /**
+   * Fetch album-delivered tracks again for their ISRC (phase 5). Off by default: nothing in Liner
+   * reads a catalogue track's ISRC (matching reads the ISRCs search results carry), and the backfill
+   * turned album fetching's saving into a loss — n + 1 calls for an album's n listened tracks.
+   */
+  isrcBackfill?: boolean;
   /** Album-level fetching; default ENRICH_ALBUM_FETCH. */
   albumFetch?: boolean;
   onProgress?: (p: { userId: string; done: number; total: number }) => void;

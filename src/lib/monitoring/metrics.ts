@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import { Gauge, Registry } from "prom-client";
 import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
-import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
+import { dailyBudget, rateBudgetOptions, rateState } from "../spotify/rate-budget";
 
 /**
  * Prometheus text for GET /api/metrics, read from the database at scrape time (so any number of
@@ -43,7 +43,10 @@ export async function renderMetrics(db: Kysely<Database>, config: Config): Promi
   const g5 = gauge("liner_spotify_429_total", "Spotify 429 answers by reason (window or quota).", ["reason"]);
   for (const reason of ["window", "quota"]) g5.set({ reason }, Number(limited.rows.find((r) => r.reason === reason)?.n ?? 0));
   gauge("liner_spotify_quota_used", "Calls spent in the last 24 hours.").set(rate.usedToday);
-  gauge("liner_spotify_quota_left", "Calls left of the daily budget.").set(Math.max(0, budget.perDay - rate.usedToday));
+  const perDay = dailyBudget(budget, { learned_daily_budget: rate.learnedDailyBudget });
+  gauge("liner_spotify_daily_budget", "The daily budget in force: learned from Spotify's QUOTA_EXCEEDED answers, never above an explicit SPOTIFY_DAILY_BUDGET.").set(perDay);
+  gauge("liner_spotify_daily_budget_learned", "1 when the daily budget was learned from Spotify, 0 while the configured figure holds.").set(rate.learnedDailyBudget === null ? 0 : 1);
+  gauge("liner_spotify_quota_left", "Calls left of the daily budget.").set(Math.max(0, perDay - rate.usedToday));
   gauge("liner_spotify_blocked", "1 while a 429 holds every worker back.").set(rate.blockedUntil ? 1 : 0);
   const g6 = gauge("liner_queue_jobs", "Jobs in the queue by task and state.", ["task", "state"]);
   for (const r of queue.rows) g6.set({ task: r.task, state: r.state }, Number(r.n));

@@ -1,14 +1,15 @@
 import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database } from "../db/schema";
-import { rateBudgetOptions, rateState, type RateState } from "../spotify/rate-budget";
+import { dailyBudget, rateBudgetOptions, rateState, type RateState } from "../spotify/rate-budget";
 import { toPanelRun, type PanelRun } from "./enrichment-panel";
 
 export interface OperatorView {
   users: Array<{ spotifyId: string; displayName: string | null; connection: string; listens: number; pending: number; uniqueLeft: number; needingCalls: number; lastRun: string | null; lastStatus: string | null }>;
   queue: Array<{ task: string; ready: number; scheduled: number; running: number }>;
   runs: Array<PanelRun & { spotifyId: string | null }>;
-  rate: RateState & { perMinute: number; perDay: number };
+  /** `perDay`: the daily budget in force (learned, or configured); `dailyCap`: an explicit SPOTIFY_DAILY_BUDGET. */
+  rate: RateState & { perMinute: number; perDay: number; dailyCap: number | null };
 }
 
 /** The install at a glance, for its operators: every backlog, the queue, the run log, the limits. */
@@ -56,6 +57,6 @@ export async function operatorView(db: Kysely<Database>, config: Config): Promis
     })),
     queue: queue.rows.map((q) => ({ task: q.task, ready: Number(q.ready), scheduled: Number(q.scheduled), running: Number(q.running) })),
     runs: runs.map((r) => ({ ...toPanelRun(r), spotifyId: r.spotify_id })),
-    rate: { ...rate, perMinute: budget.perMinute, perDay: budget.perDay },
+    rate: { ...rate, perMinute: budget.perMinute, perDay: dailyBudget(budget, { learned_daily_budget: rate.learnedDailyBudget }), dailyCap: budget.dailyCap ?? null },
   };
 }

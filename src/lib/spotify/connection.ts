@@ -6,6 +6,19 @@ import { AccountsError, refreshTokens, type TokenSet } from "./accounts";
 
 /** Refresh when less than this is left, so a token never expires in the middle of a batch. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** …or less than this share of the token's lifetime, when that is shorter (short-lived tokens). */
+export const REFRESH_MARGIN_SHARE = 0.1;
+
+/**
+ * The margin before expiry at which a token is refreshed: five minutes, or a tenth of its lifetime
+ * when that is less — a token living under five minutes would otherwise be refreshed before every
+ * call. The lifetime runs from its issue (the last refresh, else the authorisation) to its expiry.
+ */
+export function refreshMarginMs(row: { expires_at: Date; last_refreshed_at: Date | null; authorized_at: Date }): number {
+  const issued = row.last_refreshed_at ?? row.authorized_at;
+  const lifetime = row.expires_at.getTime() - issued.getTime();
+  return lifetime > 0 ? Math.min(REFRESH_MARGIN_MS, lifetime * REFRESH_MARGIN_SHARE) : REFRESH_MARGIN_MS;
+}
 /** Spotify refresh tokens die six months after the user authorised. */
 export const REFRESH_TOKEN_LIFETIME_MONTHS = 6;
 /** From this many days before that, people are asked to reconnect. */
@@ -82,7 +95,8 @@ function unavailable(state: TokenState | "none"): ConnectionUnavailable {
 }
 
 /**
- * A usable access token for `userId`, refreshed first when under five minutes remain (or when
+ * A usable access token for `userId`, refreshed first when under five minutes (or a tenth of its
+ * lifetime, when shorter) remain (or when
  * `rejected` — a token the API just answered 401 to — is still the stored one). One refresh at a
  * time per person: the row stays locked while Spotify answers, so two workers never spend the same
  * rotating refresh token. A dead refresh token marks the connection expired or revoked and throws
@@ -95,8 +109,8 @@ export async function getAccessToken(
   userId: string,
   opts: { rejected?: string } = {},
 ): Promise<string> {
-  const fresh = (row: { expires_at: Date; access_token_enc: Buffer }) => {
-    if (row.expires_at.getTime() - Date.now() <= REFRESH_MARGIN_MS) return null;
+  const fresh = (row: { expires_at: Date; access_token_enc: Buffer; last_refreshed_at: Date | null; authorized_at: Date }) => {
+    if (row.expires_at.getTime() - Date.now() <= refreshMarginMs(row)) return null;
     const token = decryptToken(key, row.access_token_enc);
     return token === opts.rejected ? null : token;
   };

@@ -12,18 +12,112 @@ export interface RateBudgetOptions {
   perMinute: number;
   /** Calls that may go at once after a quiet spell; keeps any 30-second window under the limit. */
   burst: number;
-  /** Calls allowed in any rolling 24 hours (Spotify's development-mode quota is unpublished). */
+  /**
+   * Calls allowed in any rolling 24 hours (Spotify's development-mode quota is unpublished). With
+   * `learn`, the starting figure until one is learned — or, with `dailyCap`, the cap.
+   */
   perDay: number;
+  /** Learn the daily budget from QUOTA_EXCEEDED answers and days without one (see `learnedBudget`). */
+  learn?: boolean;
+  /** An operator's explicit SPOTIFY_DAILY_BUDGET: the learned figure never goes above it. */
+  dailyCap?: number | null;
+  /** The clock (tests drive it with the simulator's). */
+  now?: () => Date;
 }
 
-/** The budget of the app the configuration names (its client id keys the shared state). */
-export function rateBudgetOptions(config: Config): RateBudgetOptions {
+/**
+ * The share of Spotify's 30-second window Liner uses: the configured rate and burst describe the
+ * limit itself (180 a minute and 10 at once fill it exactly), so both are taken 10 % under it —
+ * one margin for every worker, since they all draw from the one bucket.
+ */
+export const WINDOW_SHARE = 0.9;
+
+/**
+ * The budget of the app the configuration names (its client id keys the shared state). The daily
+ * budget is learned (starting from SPOTIFY_DAILY_BUDGET's default); an explicitly set
+ * SPOTIFY_DAILY_BUDGET caps it.
+ */
+export function rateBudgetOptions(config: Config, env: Record<string, string | undefined> = process.env): RateBudgetOptions {
+  const explicit = env.SPOTIFY_DAILY_BUDGET !== undefined && env.SPOTIFY_DAILY_BUDGET.trim() !== "";
   return {
     clientId: config.SPOTIFY_CLIENT_ID ?? "unconfigured",
-    perMinute: config.SPOTIFY_CALLS_PER_MINUTE,
-    burst: config.SPOTIFY_CALL_BURST,
+    perMinute: config.SPOTIFY_CALLS_PER_MINUTE * WINDOW_SHARE,
+    burst: Math.max(1, Math.floor(config.SPOTIFY_CALL_BURST * WINDOW_SHARE)),
     perDay: config.SPOTIFY_DAILY_BUDGET,
+    learn: true,
+    dailyCap: explicit ? config.SPOTIFY_DAILY_BUDGET : null,
   };
+}
+
+/** After a QUOTA_EXCEEDED, the budget is kept this share of what the rolling day held. */
+export const QUOTA_MARGIN = 0.95;
+/** Raises after a day without a QUOTA_EXCEEDED: large until the first one, small after it. */
+export const RAISE_BEFORE_FIRST_HIT = 1.5;
+export const RAISE_AFTER_HIT = 1.05;
+/** For this many days after a QUOTA_EXCEEDED, raises stop at the margin below it. */
+export const HIT_MEMORY_DAYS = 7;
+/** The learned budget never goes below this. */
+export const MIN_LEARNED_BUDGET = 100;
+/** The learned budget never goes above this without an explicit cap (the schema's maximum). */
+export const MAX_LEARNED_BUDGET = 1_000_000;
+
+interface LearningState {
+  learned_daily_budget: number | null;
+  quota_hit_calls: number | null;
+  quota_hit_at: Date | null;
+  budget_changed_at: Date | null;
+}
+
+/** The daily budget in force: the learned figure, or the configured one, never above a cap. */
+export function dailyBudget(opts: RateBudgetOptions, state: Pick<LearningState, "learned_daily_budget"> | undefined): number {
+  if (!opts.learn) return opts.perDay;
+  const figure = state?.learned_daily_budget ?? opts.perDay;
+  return opts.dailyCap ? Math.min(figure, opts.dailyCap) : figure;
+}
+
+/**
+ * The budget after a day spent at it without a QUOTA_EXCEEDED: × 1.5 until Spotify has said where
+ * its quota is, then × 1.05 — but for a week after a QUOTA_EXCEEDED no higher than the margin below
+ * it, so a settled budget meets the quota at most once a week. Never above the cap. Null when
+ * nothing changes (not a day yet, or at a limit).
+ */
+export function raisedBudget(opts: RateBudgetOptions, state: LearningState, now: Date): number | null {
+  if (!opts.learn || !state.budget_changed_at) return null;
+  if (now.getTime() - state.budget_changed_at.getTime() < DAY_MS) return null;
+  const current = dailyBudget(opts, state);
+  const hitRecently = state.quota_hit_at !== null && state.quota_hit_calls !== null && now.getTime() - state.quota_hit_at.getTime() < HIT_MEMORY_DAYS * DAY_MS;
+  let next = Math.ceil(current * (state.quota_hit_at ? RAISE_AFTER_HIT : RAISE_BEFORE_FIRST_HIT));
+  if (hitRecently) next = Math.min(next, Math.floor(state.quota_hit_calls! * QUOTA_MARGIN));
+  next = Math.min(next, opts.dailyCap ?? MAX_LEARNED_BUDGET);
+  return next > current ? next : null;
+}
+
+/** The budget after a QUOTA_EXCEEDED with `used` calls in the rolling day: the margin below it. */
+export function loweredBudget(opts: RateBudgetOptions, used: number): number {
+  const next = Math.max(MIN_LEARNED_BUDGET, Math.floor(used * QUOTA_MARGIN));
+  return opts.dailyCap ? Math.min(next, opts.dailyCap) : next;
+}
+
+/**
+ * Spotify answered QUOTA_EXCEEDED: the rolling day's calls are where its quota is. The budget is
+ * set a margin below them (every worker's calls counted, since they share the app). Several workers
+ * hit at once record nearly the same figure. Returns the new budget.
+ */
+export async function recordQuotaExceeded(db: Kysely<Database>, opts: RateBudgetOptions, now = opts.now?.() ?? new Date()): Promise<number> {
+  const day = await db
+    .selectFrom("spotify_call_counts")
+    .select([sql<string>`coalesce(sum(calls), 0)`.as("used")])
+    .where("client_id", "=", opts.clientId)
+    .where("minute", ">", new Date(now.getTime() - DAY_MS))
+    .executeTakeFirstOrThrow();
+  const used = Number(day.used);
+  const budget = loweredBudget(opts, used);
+  await db
+    .insertInto("spotify_rate_state")
+    .values({ client_id: opts.clientId, tokens: 0, refilled_at: now, learned_daily_budget: budget, quota_hit_calls: used, quota_hit_at: now, budget_changed_at: now })
+    .onConflict((oc) => oc.column("client_id").doUpdateSet({ learned_daily_budget: budget, quota_hit_calls: used, quota_hit_at: now, budget_changed_at: now, updated_at: now }))
+    .execute();
+  return budget;
 }
 
 export type Acquired =
@@ -38,11 +132,11 @@ const DAY_MS = 86_400_000;
  * Takes one call from the budget, or says how long to wait. Atomic across workers: the app's state
  * row is locked for the few statements this takes.
  */
-export async function acquireCall(db: Kysely<Database>, opts: RateBudgetOptions, now = new Date()): Promise<Acquired> {
+export async function acquireCall(db: Kysely<Database>, opts: RateBudgetOptions, now = opts.now?.() ?? new Date()): Promise<Acquired> {
   return db.transaction().execute(async (tx) => {
     await tx
       .insertInto("spotify_rate_state")
-      .values({ client_id: opts.clientId, tokens: opts.burst, refilled_at: now })
+      .values({ client_id: opts.clientId, tokens: opts.burst, refilled_at: now, budget_changed_at: now })
       .onConflict((oc) => oc.column("client_id").doNothing())
       .execute();
     const state = await tx
@@ -63,9 +157,20 @@ export async function acquireCall(db: Kysely<Database>, opts: RateBudgetOptions,
       .where("client_id", "=", opts.clientId)
       .where("minute", ">", since)
       .executeTakeFirstOrThrow();
-    if (Number(day.used) >= opts.perDay) {
+    let perDay = dailyBudget(opts, state);
+    if (Number(day.used) >= perDay) {
+      // A day spent at the learned budget without a QUOTA_EXCEEDED: one step up.
+      const raised = raisedBudget(opts, { ...state, budget_changed_at: state.budget_changed_at ?? now }, now);
+      if (raised !== null) {
+        await tx.updateTable("spotify_rate_state").set({ learned_daily_budget: raised, budget_changed_at: now }).where("client_id", "=", opts.clientId).execute();
+        perDay = raised;
+      } else if (!state.budget_changed_at && opts.learn) {
+        await tx.updateTable("spotify_rate_state").set({ budget_changed_at: now }).where("client_id", "=", opts.clientId).execute();
+      }
+    }
+    if (Number(day.used) >= perDay) {
       // The budget frees as the oldest counted minutes leave the 24-hour window.
-      const excess = Number(day.used) - opts.perDay + 1;
+      const excess = Number(day.used) - perDay + 1;
       const rows = await tx
         .selectFrom("spotify_call_counts")
         .select(["minute", "calls"])
@@ -81,7 +186,7 @@ export async function acquireCall(db: Kysely<Database>, opts: RateBudgetOptions,
         if (freed >= excess) break;
       }
       const until = new Date(at.getTime() + DAY_MS + 60_000);
-      return { ok: false, waitMs: until.getTime() - now.getTime(), reason: "daily_budget", until, detail: `${day.used} calls in the last 24 hours` };
+      return { ok: false, waitMs: until.getTime() - now.getTime(), reason: "daily_budget", until, detail: `${day.used} calls in the last 24 hours (budget ${perDay})` };
     }
 
     const perMs = opts.perMinute / 60_000;
@@ -197,6 +302,10 @@ export interface RateState {
   unavailableSince: Date | null;
   usedToday: number;
   batchEndpoints: "unknown" | "available" | "unavailable";
+  /** The daily budget learned from Spotify's QUOTA_EXCEEDED answers; null until one is learned. */
+  learnedDailyBudget: number | null;
+  /** The calls the rolling day held at the last QUOTA_EXCEEDED, and when. */
+  lastQuotaHit: { calls: number; at: Date } | null;
 }
 
 export async function rateState(db: Kysely<Database>, clientId: string, now = new Date()): Promise<RateState> {
@@ -215,6 +324,8 @@ export async function rateState(db: Kysely<Database>, clientId: string, now = ne
     unavailableSince: state?.unavailable_since ?? null,
     usedToday: Number(day.used),
     batchEndpoints: state?.batch_endpoints ?? "unknown",
+    learnedDailyBudget: state?.learned_daily_budget ?? null,
+    lastQuotaHit: state?.quota_hit_at && state.quota_hit_calls !== null ? { calls: state.quota_hit_calls, at: state.quota_hit_at } : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { z } from "zod";
 import type { Database } from "../db/schema";
-import { acquireCall, blockForOutage, blockUntil, endOutage, SERVER_ERROR, type OutageBackoff, type RateBudgetOptions } from "./rate-budget";
+import { acquireCall, blockForOutage, blockUntil, endOutage, recordQuotaExceeded, SERVER_ERROR, type OutageBackoff, type RateBudgetOptions } from "./rate-budget";
 import { errorBodySchema } from "./schemas";
 
 /**
@@ -112,7 +112,7 @@ export class WebApi {
         const reason = got.reason === "blocked" ? (got.detail === "QUOTA_EXCEEDED" ? "quota" : "rate") : got.reason === "daily_budget" ? "daily_budget" : "rate";
         throw new RateLimited(
           got.reason === "daily_budget"
-            ? `The daily budget of ${this.opts.budget.perDay} calls is spent; it frees at ${got.until.toISOString()}.`
+            ? `The daily budget is spent (${got.detail ?? ""}); it frees at ${got.until.toISOString()}.`
             : got.reason === "blocked"
               ? `Spotify asked us to wait (${got.detail ?? "429"}) until ${got.until.toISOString()}.`
               : `The rate budget needs a ${got.waitMs} ms wait, longer than this run may wait.`,
@@ -176,9 +176,12 @@ export class WebApi {
         await answered();
         const body = errorBodySchema.safeParse(await res.json().catch(() => null));
         const quota = body.success && body.data.error.reason === "QUOTA_EXCEEDED";
-        const until = new Date(Date.now() + retryAfter(res) * 1000);
+        const now = budget.now?.() ?? new Date();
+        const until = new Date(now.getTime() + retryAfter(res) * 1000);
         bump(this.stats.rateLimited, quota ? "quota" : "window");
-        await blockUntil(db, budget.clientId, until, quota ? "QUOTA_EXCEEDED" : "rate limit");
+        // The quota is where the rolling day's calls now are: learn it, then wait for it to roll.
+        if (quota && budget.learn) await recordQuotaExceeded(db, budget, now);
+        await blockUntil(db, budget.clientId, until, quota ? "QUOTA_EXCEEDED" : "rate limit", now);
         throw new RateLimited(
           quota ? `Spotify's daily quota is used up; it resumes at ${until.toISOString()}.` : `Spotify's rate limit: wait until ${until.toISOString()}.`,
           until,

@@ -8,7 +8,10 @@ import { enrichJobKey } from "../../enrichment/triggers";
 import { enqueue } from "../../queue/enqueue";
 import { parsePayload } from "../../queue/tasks";
 
-/** When every item of a batch was being fetched by other runs, look again shortly, not at once. */
+/**
+ * When every item of a batch was being fetched by other runs, look again shortly, not at once. Only
+ * then: a batch that resolved no track but fetched artists or ISRCs goes on at once.
+ */
 const BUSY_RETRY_MS = 5_000;
 
 /**
@@ -30,8 +33,9 @@ export const enrich: Task = async (payload, helpers) => {
     enqueue(db, "enrich", { userId, trigger: nextTrigger, ...(batchSize ? { batchSize } : {}) }, { jobKey: enrichJobKey(userId), runAt });
   if ((stats.status === "rate_limited" || stats.status === "quota_paused" || stats.status === "spotify_unavailable") && stats.resumeAt) {
     await next(stats.resumeAt, "resume");
-  } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
-    // Tracks left, or the lower-priority artist and ISRC work may have more to do: one more batch.
-    await next(new Date(Date.now() + (stats.processed === 0 ? BUSY_RETRY_MS : 0)), trigger);
+  } else if ((stats.status === "succeeded" || stats.status === "partial") && (stats.remaining > 0 || stats.deferred || stats.artistsFetched > 0 || stats.tracksDetailed > 0)) {
+    // Tracks left, or the lower-priority artist and ISRC work may have more to do (or did not get
+    // its turn in a full batch): one more batch.
+    await next(new Date(Date.now() + (stats.busy ? BUSY_RETRY_MS : 0)), trigger);
   }
 };
