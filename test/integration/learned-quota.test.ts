@@ -16,10 +16,10 @@ const artistId = [...catalogue.artists.keys()][0]!;
  * QUOTA_EXCEEDED — jumps it to the moment the wait ends. Returns, per simulated day, the
  * QUOTA_EXCEEDED answers and the budget at the day's end.
  */
-async function learn(t: TestDatabase, sim: SpotifySimulator, days: number, env: Record<string, string | undefined> = {}, startBudget = "1000") {
-  // `startBudget`: the figure the learning starts from (SPOTIFY_DAILY_BUDGET's default is 1,000).
-  const config = enrichConfig(sim, { SPOTIFY_DAILY_BUDGET: env.SPOTIFY_DAILY_BUDGET ?? startBudget });
-  const budget = { ...rateBudgetOptions(config, env), now: () => new Date(sim.clock.now()) };
+async function learn(t: TestDatabase, sim: SpotifySimulator, days: number, env: Record<string, string> = {}, startBudget?: number) {
+  // `startBudget`: the figure the learning starts from (1,000 unless given), with no cap.
+  const config = enrichConfig(sim, { SPOTIFY_DAILY_BUDGET: "", ...env });
+  const budget = { ...rateBudgetOptions(config, startBudget ? { perDay: startBudget } : {}), now: () => new Date(sim.clock.now()) };
   let token: string | null = null;
   const newToken = async () => {
     const res = await fetch(`${sim.accountsBaseUrl}/api/token`, {
@@ -79,7 +79,7 @@ describe("the daily budget learned from Spotify's quota", () => {
       try {
         sim.resetLimits();
         sim.setRateLimit({ windowCalls: 1_000_000, dailyCalls: quota });
-        const days = await learn(t, sim, 4, {}, String(start));
+        const days = await learn(t, sim, 4, {}, start);
         for (const d of days) expect(d.hits).toBeLessThanOrEqual(1);
         const last = days.at(-1)!;
         expect(last.budget).toBeGreaterThanOrEqual(quota * 0.9);

@@ -9,7 +9,7 @@ const at = (ms: number) => new Date(t0.getTime() + ms);
 
 describe("margins under Spotify's limits", () => {
   it("keeps burst plus 30 s of the steady rate 10 % under the window the settings describe", () => {
-    const b = rateBudgetOptions(loadConfig({ SPOTIFY_CALLS_PER_MINUTE: "180", SPOTIFY_CALL_BURST: "10" }), {});
+    const b = rateBudgetOptions(loadConfig({ SPOTIFY_CALLS_PER_MINUTE: "180", SPOTIFY_CALL_BURST: "10" }));
     // 180 a minute and 10 at once fill Spotify's 100 calls per 30 s exactly; Liner takes at most 90.
     expect(b.burst + (b.perMinute / 60) * 30).toBeLessThanOrEqual(90);
     expect(b.burst + (b.perMinute / 60) * 30).toBeGreaterThanOrEqual(89);
@@ -26,7 +26,7 @@ describe("margins under Spotify's limits", () => {
 });
 
 describe("the learned daily budget", () => {
-  const learnOpts = rateBudgetOptions(loadConfig({ SPOTIFY_CLIENT_ID: "x" }), {});
+  const learnOpts = rateBudgetOptions(loadConfig({ SPOTIFY_CLIENT_ID: "x" }));
   const state = (o: Partial<{ learned_daily_budget: number | null; quota_hit_calls: number | null; quota_hit_at: Date | null; budget_changed_at: Date | null }>) => ({
     learned_daily_budget: null,
     quota_hit_calls: null,
@@ -37,7 +37,7 @@ describe("the learned daily budget", () => {
 
   it("starts at SPOTIFY_DAILY_BUDGET's default and learns only when not set explicitly", () => {
     expect(learnOpts).toMatchObject({ perDay: 1000, learn: true, dailyCap: null });
-    expect(rateBudgetOptions(loadConfig({ SPOTIFY_DAILY_BUDGET: "1500" }), { SPOTIFY_DAILY_BUDGET: "1500" })).toMatchObject({ perDay: 1500, dailyCap: 1500 });
+    expect(rateBudgetOptions(loadConfig({ SPOTIFY_DAILY_BUDGET: "1500" }))).toMatchObject({ perDay: 1500, dailyCap: 1500 });
   });
 
   it("goes a margin below the calls a QUOTA_EXCEEDED came at", () => {

@@ -4,7 +4,7 @@ import type { Database, EnrichmentRun } from "../db/schema";
 import { artistsToFetch } from "../enrichment/artists";
 import { tracksNeedingDetail } from "../enrichment/track-details";
 import { enrichJobKey } from "../enrichment/triggers";
-import { rateBudgetOptions, rateState, SERVER_ERROR } from "../spotify/rate-budget";
+import { dailyBudget, rateBudgetOptions, rateState, SERVER_ERROR, type RateBudgetOptions, type RateState } from "../spotify/rate-budget";
 import { timeLeft, type Connection, type TimeLeftInput } from "./live-state";
 
 export type PanelState = "running" | "queued" | "rate_limited" | "quota" | "unavailable" | "idle" | "done" | "needs_reconnect" | "not_connected";
@@ -88,11 +88,14 @@ export async function workLeft(db: Kysely<Database>, userId: string) {
  * When the next call may go, if a limit holds calls back now: a 429's or an outage's
  * `blockedUntil`, or the moment the spent daily budget frees. Null when calls may go.
  */
+/** The daily budget in force: the one learned from Spotify's QUOTA_EXCEEDED answers, under any cap. */
+const perDayInForce = (budget: RateBudgetOptions, rate: RateState) => dailyBudget(budget, { learned_daily_budget: rate.learnedDailyBudget });
+
 export async function callsHeldUntil(db: Kysely<Database>, config: Config): Promise<Date | null> {
   const budget = rateBudgetOptions(config);
   const rate = await rateState(db, budget.clientId);
   if (rate.blockedUntil) return rate.blockedUntil;
-  return budgetFreesAt(db, budget.clientId, rate.usedToday, budget.perDay);
+  return budgetFreesAt(db, budget.clientId, rate.usedToday, perDayInForce(budget, rate));
 }
 
 /** True when "Enrich now" has something to do: listens, artist pages or track details left. */
@@ -134,7 +137,8 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
       select sum((select coalesce(sum(value::bigint), 0) from jsonb_each_text(api_calls))) as calls, sum(items_attempted) as items
         from (select api_calls, items_attempted from enrichment_runs where items_attempted > 0 order by id desc limit 20) r`.execute(db),
   ]);
-  const freesAt = await budgetFreesAt(db, budget.clientId, rate.usedToday, budget.perDay);
+  const perDay = perDayInForce(budget, rate);
+  const freesAt = await budgetFreesAt(db, budget.clientId, rate.usedToday, perDay);
 
   const listens = { total: 0, tracks: 0, enriched: 0, pending: 0, notFound: 0, failed: 0, notApplicable: 0 };
   for (const c of counts) {
@@ -159,7 +163,7 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
     connection,
     calls: listens.pending > 0 ? calls : 0,
     perMinute: budget.perMinute,
-    perDay: budget.perDay,
+    perDay,
     usedToday: rate.usedToday,
     budgetFreesAt: freesAt?.toISOString() ?? null,
     blockedUntil: rate.blockedUntil?.toISOString() ?? null,
@@ -179,8 +183,8 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   else if (rate.blockedUntil && rate.blockedReason === SERVER_ERROR)
     state = { code: "unavailable", text: "Spotify is having trouble; enrichment tries again", until: rate.blockedUntil.toISOString() };
   else if (rate.blockedUntil) state = { code: "rate_limited", text: "Waiting for Spotify's rate limit; next calls", until: rate.blockedUntil.toISOString() };
-  else if (rate.usedToday >= budget.perDay)
-    state = { code: "quota", text: `Paused: today's budget of ${budget.perDay.toLocaleString("en-US")} calls is spent; next calls`, until: freesAt?.toISOString() ?? null };
+  else if (rate.usedToday >= perDay)
+    state = { code: "quota", text: `Paused: today's budget of ${perDay.toLocaleString("en-US")} calls is spent; next calls`, until: freesAt?.toISOString() ?? null };
   else if (work.running) state = { code: "running", text: listens.pending > 0 ? "Running: fetching your tracks from Spotify now." : "Running: fetching artist pages and track details now.", until: null };
   else if (queued && queued.run_at > new Date()) state = { code: "queued", text: "Scheduled to go on", until: queued.run_at.toISOString() };
   else if (queued) state = { code: "queued", text: "Queued: a worker will start in a moment.", until: null };
@@ -195,7 +199,7 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
     timeLeft: left,
     state,
     work: { artists: work.artists, details: work.details, queued: queued !== null, running: work.running },
-    budget: { perMinute: budget.perMinute, perDay: budget.perDay, usedToday: rate.usedToday },
+    budget: { perMinute: budget.perMinute, perDay, usedToday: rate.usedToday },
     runs: runs.map(toPanelRun),
   };
 }

@@ -37,15 +37,18 @@ export const WINDOW_SHARE = 0.9;
  * budget is learned (starting from SPOTIFY_DAILY_BUDGET's default); an explicitly set
  * SPOTIFY_DAILY_BUDGET caps it.
  */
-export function rateBudgetOptions(config: Config, env: Record<string, string | undefined> = process.env): RateBudgetOptions {
-  const explicit = env.SPOTIFY_DAILY_BUDGET !== undefined && env.SPOTIFY_DAILY_BUDGET.trim() !== "";
+/** Where the learned daily budget starts when no SPOTIFY_DAILY_BUDGET is set. */
+export const DEFAULT_DAILY_BUDGET = 1000;
+
+export function rateBudgetOptions(config: Config, overrides: Partial<RateBudgetOptions> = {}): RateBudgetOptions {
   return {
     clientId: config.SPOTIFY_CLIENT_ID ?? "unconfigured",
     perMinute: config.SPOTIFY_CALLS_PER_MINUTE * WINDOW_SHARE,
     burst: Math.max(1, Math.floor(config.SPOTIFY_CALL_BURST * WINDOW_SHARE)),
-    perDay: config.SPOTIFY_DAILY_BUDGET,
+    perDay: config.SPOTIFY_DAILY_BUDGET ?? DEFAULT_DAILY_BUDGET,
     learn: true,
-    dailyCap: explicit ? config.SPOTIFY_DAILY_BUDGET : null,
+    dailyCap: config.SPOTIFY_DAILY_BUDGET ?? null,
+    ...overrides,
   };
 }
 
