@@ -218,6 +218,25 @@ describe("enrichListens against the simulator", () => {
     }
   });
 
+  it("an artist Spotify has no page for is asked once, then left alone", async () => {
+    const ann = await connectedUser(t, sim, config, "ann");
+    const track = originals[0]!;
+    await addListens(t, ann, [{ trackId: track.id, artist: artistOf(track), track: track.name }]);
+    await enrichListens(enrichContext(t, config), { userId: ann });
+    // The track also credits an artist the catalogue no longer has.
+    await t.db.insertInto("artists").values({ id: "0000000000000000000404", name: "Gone Artist" }).execute();
+    await t.db.insertInto("track_artists").values({ track_id: track.id, artist_id: "0000000000000000000404", position: 9 }).execute();
+    sim.resetStats();
+    const [first] = await enrichListens(enrichContext(t, config), { userId: ann });
+    expect(first!.status).toBe("succeeded");
+    expect(callsByEndpoint(sim)["artists/{id}"]).toBe(1);
+    const gone = await t.db.selectFrom("artists").select("fetched_at").where("id", "=", "0000000000000000000404").executeTakeFirstOrThrow();
+    expect(gone.fetched_at).not.toBeNull();
+    sim.resetStats();
+    await enrichListens(enrichContext(t, config), { userId: ann });
+    expect(callsByEndpoint(sim)["artists/{id}"] ?? 0).toBe(0);
+  });
+
   it("a 429 stops the run, keeps the rest pending (never not_found), and blocks every worker until Retry-After", async () => {
     const ann = await connectedUser(t, sim, config, "ann");
     const tracks = originals.slice(0, 10);

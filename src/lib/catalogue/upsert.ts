@@ -75,6 +75,12 @@ export async function markAlbumsFetched(db: Kysely<Database>, albums: SpotifyAlb
 }
 
 /** Full artists (GET /artists/{id}): images and genres. */
+/** Artists Spotify says it does not have: marked read, so nobody asks for their page again. */
+export async function markArtistsMissing(db: Kysely<Database>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`update artists set fetched_at = now(), updated_at = now() where id = any(${ids}::text[]) and fetched_at is null`.execute(db);
+}
+
 export async function upsertArtists(db: Kysely<Database>, artists: SpotifyArtist[]): Promise<void> {
   if (artists.length === 0) return;
   const rows = artists.map((a) => ({ id: a.id, name: a.name, genres: a.genres ?? null, images: a.images }));

@@ -1,10 +1,11 @@
 import { sql, type Kysely } from "kysely";
-import { upsertArtists } from "../catalogue/upsert";
+import { markArtistsMissing, upsertArtists } from "../catalogue/upsert";
 import type { Database } from "../db/schema";
 import { BATCH_ARTISTS, getArtist, getArtists } from "../spotify/fetch";
 import { rateBudgetOptions, rateState } from "../spotify/rate-budget";
 import type { SpotifyArtist } from "../spotify/schemas";
 import { claimItems, unclaimed } from "./claims";
+import { NotFound } from "../spotify/web-api";
 import { bestEffort, type RunScope } from "./run-scope";
 
 /**
@@ -18,20 +19,34 @@ export async function fetchArtists(scope: RunScope, userId: string, owner: strin
   const mine = await claimItems(db, owner, ids.map((id) => `a:${id}`));
   const todo = ids.filter((id) => mine.has(`a:${id}`));
   const got: SpotifyArtist[] = [];
+  // Spotify has no page for these (404, or null in a batch): never asked for again.
+  const missing: string[] = [];
   const batch = (await rateState(db, rateBudgetOptions(config).clientId)).batchEndpoints;
   try {
     if (batch === "available") {
       for (let i = 0; i < todo.length && scope.mayCall(); i += BATCH_ARTISTS) {
-        got.push(...(await getArtists(scope.api, todo.slice(i, i + BATCH_ARTISTS))).filter((a): a is SpotifyArtist => a !== null));
+        const ids = todo.slice(i, i + BATCH_ARTISTS);
+        const answers = await getArtists(scope.api, ids);
+        answers.forEach((a, k) => (a ? got.push(a) : missing.push(ids[k]!)));
       }
     } else {
       for (const id of todo) {
         if (!scope.mayCall()) break;
-        got.push(...(await bestEffort(() => getArtist(scope.api, id))));
+        got.push(
+          ...(await bestEffort(async () => {
+            try {
+              return [await getArtist(scope.api, id)];
+            } catch (err) {
+              if (err instanceof NotFound) return (missing.push(id), []);
+              throw err;
+            }
+          })).flat(),
+        );
       }
     }
   } finally {
     await upsertArtists(db, got);
+    await markArtistsMissing(db, missing);
   }
   return got.length;
 }

@@ -2,7 +2,6 @@ import { sql, type Kysely } from "kysely";
 import type { Config } from "../config/env";
 import type { Database, EnrichmentRun } from "../db/schema";
 import { artistsToFetch } from "../enrichment/artists";
-import { tracksNeedingDetail } from "../enrichment/track-details";
 import { enrichJobKey } from "../enrichment/triggers";
 import { dailyBudget, rateBudgetOptions, rateState, SERVER_ERROR, type RateBudgetOptions, type RateState } from "../spotify/rate-budget";
 import { timeLeft, type Connection, type TimeLeftInput } from "./live-state";
@@ -38,8 +37,8 @@ export interface EnrichmentPanel {
    * sentence with it in the reader's zone ("… in 20 s.", "… at 14:05.").
    */
   state: { code: PanelState; text: string; until: string | null };
-  /** Work besides listens: artist pages, track details; and whether a job or run is on. */
-  work: { artists: boolean; details: boolean; queued: boolean; running: boolean };
+  /** Work besides listens: artist pages; and whether a job or run is on. */
+  work: { artists: boolean; queued: boolean; running: boolean };
   budget: { perMinute: number; perDay: number; usedToday: number };
   runs: PanelRun[];
 }
@@ -51,11 +50,12 @@ const SERVER_CLOCK = () => ({ now: new Date(), timeZone: "UTC" });
 
 /**
  * What a person's enrichment still has to do, beyond pending listens: their job waiting or taken in
- * the queue, a run going, artist pages and track details (ISRCs) not yet fetched. "Done" only when
- * all of it is none.
+ * the queue, a run going, artist pages not yet fetched. "Done" only when all of it is none. (Track
+ * details — ISRCs of album-fetched tracks — are fetched only when asked for, so they are not work
+ * that keeps a person from "done".)
  */
 export async function workLeft(db: Kysely<Database>, userId: string) {
-  const [job, running, artists, details, pending] = await Promise.all([
+  const [job, running, artists, pending] = await Promise.all([
     sql<{ run_at: Date; locked_at: Date | null }>`select run_at, locked_at from graphile_worker._private_jobs where key = ${enrichJobKey(userId)}`.execute(db),
     db
       .selectFrom("enrichment_runs")
@@ -65,7 +65,6 @@ export async function workLeft(db: Kysely<Database>, userId: string) {
       .where("started_at", ">", new Date(Date.now() - 30 * 60_000))
       .executeTakeFirst(),
     artistsToFetch(db, userId, 1),
-    tracksNeedingDetail(db, userId, 1),
     db
       .selectFrom("listen_counts")
       .select(sql<string>`coalesce(sum(listens), 0)`.as("n"))
@@ -79,18 +78,17 @@ export async function workLeft(db: Kysely<Database>, userId: string) {
     queued,
     running: Boolean(running) || Boolean(queued?.locked_at),
     artists: artists.length > 0,
-    details: details.length > 0,
     pendingListens: num(pending?.n),
   };
 }
+
+/** The daily budget in force: the one learned from Spotify's QUOTA_EXCEEDED answers, under any cap. */
+const perDayInForce = (budget: RateBudgetOptions, rate: RateState) => dailyBudget(budget, { learned_daily_budget: rate.learnedDailyBudget });
 
 /**
  * When the next call may go, if a limit holds calls back now: a 429's or an outage's
  * `blockedUntil`, or the moment the spent daily budget frees. Null when calls may go.
  */
-/** The daily budget in force: the one learned from Spotify's QUOTA_EXCEEDED answers, under any cap. */
-const perDayInForce = (budget: RateBudgetOptions, rate: RateState) => dailyBudget(budget, { learned_daily_budget: rate.learnedDailyBudget });
-
 export async function callsHeldUntil(db: Kysely<Database>, config: Config): Promise<Date | null> {
   const budget = rateBudgetOptions(config);
   const rate = await rateState(db, budget.clientId);
@@ -98,10 +96,10 @@ export async function callsHeldUntil(db: Kysely<Database>, config: Config): Prom
   return budgetFreesAt(db, budget.clientId, rate.usedToday, perDayInForce(budget, rate));
 }
 
-/** True when "Enrich now" has something to do: listens, artist pages or track details left. */
+/** True when "Enrich now" has something to do: listens or artist pages left. */
 export async function hasWorkToDo(db: Kysely<Database>, userId: string): Promise<boolean> {
   const w = await workLeft(db, userId);
-  return w.pendingListens > 0 || w.artists || w.details;
+  return w.pendingListens > 0 || w.artists;
 }
 
 /**
@@ -173,7 +171,7 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
   const eta = estimate ? { calls, ...estimate } : null;
 
   const queued = work.queued;
-  const anyWork = listens.pending > 0 || work.artists || work.details || queued !== null || work.running;
+  const anyWork = listens.pending > 0 || work.artists || queued !== null || work.running;
   let state: EnrichmentPanel["state"];
   if (connection === "not_connected") state = { code: "not_connected", text: "Not connected to Spotify: connect it to enrich your listens.", until: null };
   else if (connection === "needs_reconnect") state = { code: "needs_reconnect", text: "Needs reconnect: Spotify no longer accepts this connection. Reconnect Spotify to resume.", until: null };
@@ -198,7 +196,7 @@ export async function enrichmentPanel(db: Kysely<Database>, config: Config, user
     eta,
     timeLeft: left,
     state,
-    work: { artists: work.artists, details: work.details, queued: queued !== null, running: work.running },
+    work: { artists: work.artists, queued: queued !== null, running: work.running },
     budget: { perMinute: budget.perMinute, perDay, usedToday: rate.usedToday },
     runs: runs.map(toPanelRun),
   };
