@@ -181,16 +181,18 @@ describe("automation: every trigger ends in enrichment", () => {
     expect(bad.stderr).toContain('--batch-size: expected a whole number from 1 to 1000 (got "lots")');
   });
 
-  it("three workers at once share one rate budget: under the window limit, every item fetched once", { timeout: 60_000 }, async () => {
-    // The simulator allows 40 calls per 30 (scaled) seconds = 3 real seconds; ours is 80 % of that.
+  /**
+   * Three workers with two jobs each enrich three people (45 distinct tracks, overlapping) against a
+   * simulator allowing 40 calls per 30 (scaled) seconds = 3 real seconds. Returns what it saw.
+   */
+  async function threeWorkersOnOneWindow(callsPerMinute: string) {
     const limited = await startSpotifySimulator({ catalogue, limits: { windowCalls: 40 }, timeScale: 10, accounts: { accessTokenSeconds: 10 * 365 * 86_400 } });
     const workers: RunningWorker[] = [];
     try {
       const c = enrichConfig(limited, { TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY! });
-      Object.assign(process.env, simulatorEnv(limited), { SPOTIFY_CALLS_PER_MINUTE: "560", SPOTIFY_CALL_BURST: "4", ENRICH_BATCH_SIZE: "10" });
+      Object.assign(process.env, simulatorEnv(limited), { SPOTIFY_CALLS_PER_MINUTE: callsPerMinute, SPOTIFY_CALL_BURST: "4", ENRICH_BATCH_SIZE: "10" });
       const people = [];
       for (const name of ["ann", "bob", "cid"]) people.push(await connectedUser(t, limited, c, name));
-      // 45 distinct tracks, each person 25 of them, overlapping.
       for (const [i, id] of people.entries()) await addListens(t, id, originals.slice(i * 10, i * 10 + 25).map(asListen));
       for (let i = 0; i < 3; i++) workers.push(await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: quiet }));
       await enqueueEnrichForAll(t.db, "schedule");
@@ -198,42 +200,29 @@ describe("automation: every trigger ends in enrichment", () => {
         const { rows } = await sql<{ n: number }>`select count(*)::int as n from listens where enrichment_status = 'pending'`.execute(t.db);
         return rows[0]!.n === 0;
       }, 50_000, "everyone enriched");
-      const s = limited.stats();
-      expect(s.rateLimited).toEqual({ rate: 0, quota: 0 });
-      expect(s.maxCallsInWindow[limited.clientId]).toBeLessThanOrEqual(40);
       const fetched = limited.requestLog().filter((l) => l.endpoint === "tracks/{id}" && l.status === 200).map((l) => l.path);
-      expect(fetched.length).toBe(45);
-      expect(new Set(fetched).size).toBe(45);
+      return { stats: limited.stats(), clientId: limited.clientId, fetched };
     } finally {
       for (const w of workers) await w.stop();
       await limited.close();
     }
+  }
+
+  it("three workers at once share one rate budget: under the window limit, every item fetched once", { timeout: 60_000 }, async () => {
+    // 560 a minute and a burst of 4: 80 % of the window.
+    const { stats, clientId, fetched } = await threeWorkersOnOneWindow("560");
+    expect(stats.rateLimited).toEqual({ rate: 0, quota: 0 });
+    expect(stats.maxCallsInWindow[clientId]).toBeLessThanOrEqual(40);
+    expect(fetched.length).toBe(45);
+    expect(new Set(fetched).size).toBe(45);
   });
 
   it("three workers whose settings describe the window exactly stay 10 % under it: no window 429", { timeout: 60_000 }, async () => {
-    // 40 calls per 30 (scaled) seconds = 3 real seconds; the settings fill it exactly (4 at once +
-    // 720 a minute × 3 s = 40): the shared margin keeps every 30-s window at 90 % of it.
-    const limited = await startSpotifySimulator({ catalogue, limits: { windowCalls: 40 }, timeScale: 10, accounts: { accessTokenSeconds: 10 * 365 * 86_400 } });
-    const workers: RunningWorker[] = [];
-    try {
-      const c = enrichConfig(limited, { TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY! });
-      Object.assign(process.env, simulatorEnv(limited), { SPOTIFY_CALLS_PER_MINUTE: "720", SPOTIFY_CALL_BURST: "4", ENRICH_BATCH_SIZE: "10" });
-      const people = [];
-      for (const name of ["ann", "bob", "cid"]) people.push(await connectedUser(t, limited, c, name));
-      for (const [i, id] of people.entries()) await addListens(t, id, originals.slice(i * 10, i * 10 + 25).map(asListen));
-      for (let i = 0; i < 3; i++) workers.push(await startWorker({ pool: t.pool, concurrency: 2, heartbeatSeconds: 5, log: quiet }));
-      await enqueueEnrichForAll(t.db, "schedule");
-      await until(async () => {
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from listens where enrichment_status = 'pending'`.execute(t.db);
-        return rows[0]!.n === 0;
-      }, 50_000, "everyone enriched");
-      const s = limited.stats();
-      expect(s.rateLimited).toEqual({ rate: 0, quota: 0 });
-      expect(s.maxCallsInWindow[limited.clientId]).toBeLessThanOrEqual(38);
-    } finally {
-      for (const w of workers) await w.stop();
-      await limited.close();
-    }
+    // The settings fill the window exactly (4 at once + 720 a minute × 3 s = 40): the shared margin
+    // keeps every 30-s window at 90 % of it.
+    const { stats, clientId } = await threeWorkersOnOneWindow("720");
+    expect(stats.rateLimited).toEqual({ rate: 0, quota: 0 });
+    expect(stats.maxCallsInWindow[clientId]).toBeLessThanOrEqual(38);
   });
 
   it("SIGTERM: a worker hands back its batch within the bound and exits cleanly", { timeout: 60_000 }, async () => {
