@@ -42,63 +42,67 @@ export default async function Admin() {
       </section>
       <section className="panel">
         <h2>Queue</h2>
-        <table className="list" data-testid="queue">
-          <thead>
-            <tr>
-              <th>Task</th>
-              <th>Ready</th>
-              <th>Scheduled</th>
-              <th>Running</th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.queue.length === 0 ? (
+        <div className="table-scroll">
+          <table className="list" data-testid="queue">
+            <thead>
               <tr>
-                <td colSpan={4} className="muted">
-                  Empty.
-                </td>
+                <th>Task</th>
+                <th>Ready</th>
+                <th>Scheduled</th>
+                <th>Running</th>
               </tr>
-            ) : (
-              v.queue.map((q) => (
-                <tr key={q.task}>
-                  <td>{q.task}</td>
-                  <td>{q.ready}</td>
-                  <td>{q.scheduled}</td>
-                  <td>{q.running}</td>
+            </thead>
+            <tbody>
+              {v.queue.length === 0 ? (
+                <tr>
+                  <td colSpan={4} className="muted">
+                    Empty.
+                  </td>
                 </tr>
-              ))
-            )}
-          </tbody>
-        </table>
+              ) : (
+                v.queue.map((q) => (
+                  <tr key={q.task}>
+                    <td>{q.task}</td>
+                    <td>{q.ready}</td>
+                    <td>{q.scheduled}</td>
+                    <td>{q.running}</td>
+                  </tr>
+                ))
+              )}
+            </tbody>
+          </table>
+        </div>
       </section>
       <section className="panel">
         <h2>People</h2>
-        <table className="list" data-testid="backlogs">
-          <thead>
-            <tr>
-              <th>Spotify id</th>
-              <th>Connection</th>
-              <th>Listens</th>
-              <th>Pending</th>
-              <th>Tracks left (need a call)</th>
-              <th>Last run</th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.users.map((u) => (
-              <tr key={u.spotifyId}>
-                <td>{u.displayName ? `${u.displayName} (${u.spotifyId})` : u.spotifyId}</td>
-                <td>{u.connection}</td>
-                <td>{n(u.listens)}</td>
-                <td>{n(u.pending)}</td>
-                <td>
-                  {n(u.uniqueLeft)} ({n(u.needingCalls)})
-                </td>
-                <td>{u.lastRun ? `${u.lastRun.slice(0, 16).replace("T", " ")} ${u.lastStatus}` : "—"}</td>
+        <div className="table-scroll">
+          <table className="list" data-testid="backlogs">
+            <thead>
+              <tr>
+                <th>Spotify id</th>
+                <th>Connection</th>
+                <th>Listens</th>
+                <th>Pending</th>
+                <th>Tracks left (need a call)</th>
+                <th>Last run</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {v.users.map((u) => (
+                <tr key={u.spotifyId}>
+                  <td>{u.displayName ? `${u.displayName} (${u.spotifyId})` : u.spotifyId}</td>
+                  <td>{u.connection}</td>
+                  <td>{n(u.listens)}</td>
+                  <td>{n(u.pending)}</td>
+                  <td>
+                    {n(u.uniqueLeft)} ({n(u.needingCalls)})
+                  </td>
+                  <td>{u.lastRun ? `${u.lastRun.slice(0, 16).replace("T", " ")} ${u.lastStatus}` : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
       <section className="panel">
         <h2>Run log</h2>
