@@ -187,6 +187,10 @@ describe("crash recovery", () => {
       const zip = path.join(await scratchDir(), "outage-export.zip");
       await writeExportZip(generateExport({ format: "extended-new", entries: 60_000, seed: "outage" }), zip, { format: "extended-new", maxFileBytes: 2 * 1024 * 1024 });
       const [ann, truth] = await Promise.all(["ann", "truth"].map(async (id) => (await db.insertInto("users").values({ spotify_id: id }).returning("id").executeTakeFirstOrThrow()).id));
+      // The truth: the same file imported without interruption, for another person, before any
+      // worker runs (a worker would take that upload's job itself).
+      const expected = await importAsUpload(t, truth!, zip);
+      expect(expected.status).toBe("completed");
       const filePath = path.join(dir, "outage.upload");
       await copyFile(zip, filePath);
       const uploadId = await createUpload(db, { userId: ann!, filePath, originalName: "my_spotify_data.zip", byteSize: 0 });
@@ -208,8 +212,6 @@ describe("crash recovery", () => {
         const u = await db.selectFrom("upload_jobs").selectAll().where("id", "=", uploadId).executeTakeFirst();
         throw new Error(`${err.message}\n${JSON.stringify(u)}\n${proc!.output()}`);
       });
-      // The truth: the same file imported without interruption, for another person.
-      const expected = await importAsUpload(t, truth!, zip);
       const count = async (userId: string) => Number((await sql<{ n: number }>`select count(*)::int as n from listens where user_id = ${userId}`.execute(db)).rows[0]!.n);
       expect(await count(ann!)).toBe(expected.inserted);
       expect(await count(ann!)).toBe(await count(truth!));
