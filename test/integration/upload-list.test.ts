@@ -5,14 +5,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as list } from "../../src/app/api/uploads/route";
 import * as tusRoute from "../../src/app/api/uploads/tus/[[...path]]/route";
-import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
 import { closeAppDb } from "../../src/lib/db/app-db";
 import { loadConfig } from "../../src/lib/config/env";
 import { poolDatabase, runImport } from "../../src/lib/imports/run-import";
 import { sweepTusUploads, tusDir } from "../../src/lib/imports/tus";
 import { createUpload } from "../../src/lib/imports/uploads";
 import { defaultLimits, exportFixturesDir, makeZip } from "../support/imports";
-import { APP_URL, call, type Handler } from "../support/routes";
+import { APP_URL, call, peopleWithSessions, type Handler } from "../support/routes";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 const LIMIT = 2 * 1024 * 1024;
@@ -29,11 +28,7 @@ describe("GET /api/uploads and resumable uploads at /api/uploads/tus", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "liner-upload-list-test-"));
     Object.assign(process.env, { DATABASE_URL: t.url, APP_URL, LINER_DATA_DIR: dataDir, UPLOAD_MAX_BYTES: String(LIMIT) });
     await closeAppDb();
-    for (const name of ["ann", "bob"] as const) {
-      const u = await t.db.insertInto("users").values({ spotify_id: name }).returning("id").executeTakeFirstOrThrow();
-      const s = await createSession(t.db, u.id);
-      people[name] = { id: u.id, cookie: `${SESSION_COOKIE}=${s.token}` };
-    }
+    Object.assign(people, await peopleWithSessions(t, ["ann", "bob"] as const));
   });
   afterAll(async () => {
     await closeAppDb();

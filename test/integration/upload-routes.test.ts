@@ -5,13 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as status } from "../../src/app/api/uploads/[uploadId]/status/route";
 import { PUT as upload } from "../../src/app/api/uploads/route";
-import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
 import { closeAppDb } from "../../src/lib/db/app-db";
 import { startWorker, type RunningWorker } from "../../src/lib/jobs/worker";
 import { createLog } from "../../src/lib/util/log";
 import { generateExport, writeExportZip } from "../spotify-sim/exports";
 import { exportFixturesDir, importAsUpload, makeZip, scratchDir } from "../support/imports";
-import { APP_URL, call, type Handler } from "../support/routes";
+import { APP_URL, call, peopleWithSessions, type Handler } from "../support/routes";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 
 const LIMIT = 2 * 1024 * 1024;
@@ -27,11 +26,7 @@ describe("PUT /api/uploads and GET /api/uploads/[uploadId]/status", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "liner-uploads-test-"));
     Object.assign(process.env, { DATABASE_URL: t.url, APP_URL, LINER_DATA_DIR: dataDir, UPLOAD_MAX_BYTES: String(LIMIT) });
     await closeAppDb();
-    for (const name of ["ann", "bob"] as const) {
-      const u = await t.db.insertInto("users").values({ spotify_id: name }).returning("id").executeTakeFirstOrThrow();
-      const s = await createSession(t.db, u.id);
-      people[name] = { id: u.id, cookie: `${SESSION_COOKIE}=${s.token}` };
-    }
+    Object.assign(people, await peopleWithSessions(t, ["ann", "bob"] as const));
   });
   afterAll(async () => {
     await worker?.stop();

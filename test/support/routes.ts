@@ -1,6 +1,8 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import { createSession, SESSION_COOKIE } from "../../src/lib/auth/sessions";
 import { repoRoot } from "./liner-process";
+import type { TestDatabase } from "./test-database";
 
 export type Handler = (request: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -48,4 +50,15 @@ export function call(
     init.duplex = "half";
   }
   return handler(new Request(`${APP_URL}${url}`, init), { params: Promise.resolve(opts.params ?? {}) });
+}
+
+/** People with a session each, as routes see them: the user id and the Cookie header to send. */
+export async function peopleWithSessions<N extends string>(t: TestDatabase, names: readonly N[]): Promise<Record<N, { id: string; cookie: string }>> {
+  const people = {} as Record<N, { id: string; cookie: string }>;
+  for (const name of names) {
+    const u = await t.db.insertInto("users").values({ spotify_id: name }).returning("id").executeTakeFirstOrThrow();
+    const s = await createSession(t.db, u.id);
+    people[name] = { id: u.id, cookie: `${SESSION_COOKIE}=${s.token}` };
+  }
+  return people;
 }
