@@ -43,6 +43,8 @@ function bridgeLogger(log: Log): Logger {
       const key = message.replace(/\d+(\.\d+)?/g, "#").slice(0, 80);
       const now = Date.now();
       if (now - (lastSeen.get(key) ?? 0) < 60_000) return log.debug(message);
+      // A worker runs for months: complaints older than the window are forgotten, not kept forever.
+      if (lastSeen.size > 500) for (const [k, at] of lastSeen) if (now - at >= 60_000) lastSeen.delete(k);
       lastSeen.set(key, now);
     }
     if (level === "error") log.error(message);
